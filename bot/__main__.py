@@ -1,0 +1,174 @@
+"""Command line: python -m bot serve | web | worker | scheduler | initdb | org sync | chat | qr create."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .errors import ConfigError, OrgFileError
+
+
+def _app():
+    from .app import create_app
+
+    return create_app()
+
+
+def _banner(app, host: str, port: int) -> None:
+    cfg = app.extensions["bot"].cfg
+    base = f"http://{host}:{port}"
+    print(f"党员留言互动 is listening on {base}")
+    print(f"  Official Account callback URL: {base}/wechat   (token: {cfg['wechat']['token']})")
+    print(f"  WeCom app callback URL:        {base}/wecom")
+    if cfg["dev"]["fake_platform"]:
+        print(f"  fake WeChat/WeCom APIs:        {base}/_fake/ (outbound messages land here)")
+    print("  talk to it:  .venv/bin/python -m bot chat --as resident alice")
+    print("               .venv/bin/python -m bot chat --as member pm01")
+    sys.stdout.flush()
+
+
+def _stop_on_signals(stop: threading.Event):
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+
+def cmd_serve(args) -> int:
+    """Web, outbox worker and scheduler in one process (one machine)."""
+    from waitress import create_server
+
+    from .outbox import OutboxWorker
+    from .scheduler import run_scheduler
+
+    app = _app()
+    stop = threading.Event()
+    worker = OutboxWorker(app.extensions["bot"])
+    threading.Thread(target=worker.run_forever, name="outbox", daemon=True).start()
+    threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True).start()
+    server = create_server(app, host=args.host, port=args.port, threads=8)
+    _banner(app, args.host, server.effective_port)
+
+    def shutdown(*_):
+        stop.set()
+        worker.stop()
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        shutdown()
+    return 0
+
+
+def cmd_web(args) -> int:
+    """Only the webhooks (production runs gunicorn on wsgi:app instead)."""
+    from waitress import serve
+
+    app = _app()
+    _banner(app, args.host, args.port)
+    serve(app, host=args.host, port=args.port, threads=8)
+    return 0
+
+
+def cmd_worker(_args) -> int:
+    """Only the outbox worker."""
+    from .outbox import OutboxWorker
+
+    worker = OutboxWorker(_app().extensions["bot"])
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
+    return 0
+
+
+def cmd_scheduler(_args) -> int:
+    """Only the scheduler (a second one stands by)."""
+    from .scheduler import run_scheduler
+
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    run_scheduler(_app(), stop)
+    return 0
+
+
+def cmd_initdb(_args) -> int:
+    """Creates or upgrades the database schema."""
+    from .app import Bot
+    from .config import load_config
+
+    Bot(load_config()).migrate()
+    print("database is up to date")
+    return 0
+
+
+def cmd_org_sync(_args) -> int:
+    """Loads the organisation file into the database."""
+    from .app import Bot
+    from .config import load_config
+
+    bot = Bot(load_config())
+    bot.migrate()
+    counts = bot.sync_org()
+    print("organisation synced: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    """Talks to the running bot as a resident or member, through real signed callbacks."""
+    from .chat import chat
+
+    return chat(args.role, args.user_id, args.url)
+
+
+def cmd_qr_create(args) -> int:
+    """Asks the platform for a permanent QR code for every grid and saves the images."""
+    from .app import Bot
+    from .config import load_config
+    from .qrcodes import create_grid_codes
+
+    bot = Bot(load_config())
+    bot.start()
+    for grid_id, path in create_grid_codes(bot, args.out):
+        print(f"{grid_id}: {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Parses the command line and runs one command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="党员留言互动 chatbot backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, fn in (("serve", cmd_serve), ("web", cmd_web)):
+        p = sub.add_parser(name, help=fn.__doc__)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.set_defaults(fn=fn)
+    for name, fn in (("worker", cmd_worker), ("scheduler", cmd_scheduler), ("initdb", cmd_initdb)):
+        sub.add_parser(name, help=fn.__doc__).set_defaults(fn=fn)
+    org = sub.add_parser("org", help="organisation file").add_subparsers(dest="org_command", required=True)
+    org.add_parser("sync", help=cmd_org_sync.__doc__).set_defaults(fn=cmd_org_sync)
+    qr = sub.add_parser("qr", help="QR codes").add_subparsers(dest="qr_command", required=True)
+    p = qr.add_parser("create", help=cmd_qr_create.__doc__)
+    p.add_argument("--out", default=None, help="folder for the images (default: data_dir/qrcodes)")
+    p.set_defaults(fn=cmd_qr_create)
+    p = sub.add_parser("chat", help=cmd_chat.__doc__)
+    p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
+    p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.set_defaults(fn=cmd_chat)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.fn(args)
+    except (ConfigError, OrgFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The app factory and the Bot: settings, clock, database, Redis, wires, clients and flows."""
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import Flask, jsonify
+
+from . import kv
+from .clock import Clock
+from .config import load_config
+from .db import Database, database_url
+from .engine import FlowEngine
+from .errors import OrgFileError
+from .org import load_org, service_config, sync_org
+from .platform import Platform
+from .wire import Wire
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """Everything one process of the bot needs, built once from the settings."""
+
+    def __init__(self, cfg: dict, clock: Clock | None = None):
+        self.cfg = cfg
+        self.clock = clock or Clock()
+        self.tz = ZoneInfo(cfg["timezone"])
+        self.db = Database(database_url(cfg))
+        self.redis = kv.connect(cfg)
+        self.wires = {channel: Wire.from_config(cfg, channel) for channel in ("wechat", "wecom")}
+        self.platform = Platform(cfg, self.redis)
+        self.engine = FlowEngine(int(cfg["flows"]["ttl_s"]))
+        self.services: dict = {"service_days": [], "service_types": []}
+        import flows
+        import handlers
+
+        flows.register_all(self.engine)
+        self.engine.freeze()
+        handlers.freeze()
+
+    def migrate(self) -> None:
+        """Applies pending migrations; one process at a time."""
+        with self.redis.lock(kv.key("lock", "migrate"), timeout=120, blocking_timeout=120):
+            self.db.migrate()
+
+    def sync_org(self) -> dict:
+        """Loads the organisation file into the database (a bad file changes nothing)."""
+        doc = load_org(self.cfg["org_file"])
+        with self.db.session() as session:
+            counts = sync_org(session, doc)
+        self.services = service_config(doc)
+        return counts
+
+    def start(self) -> None:
+        """Brings the database up to date and loads the organisation."""
+        self.migrate()
+        try:
+            counts = self.sync_org()
+            log.info("organisation loaded: %s", counts)
+        except OrgFileError as exc:
+            # Keep serving with what the database already holds; say why loudly.
+            log.error("organisation file refused, keeping the previous data: %s", exc)
+
+
+def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
+    """Builds the Flask app; `config` overrides every other settings layer (tests)."""
+    cfg = load_config(config)
+    bot = Bot(cfg, clock)
+    bot.start()
+    app = Flask("bot")
+    app.extensions["bot"] = bot
+    from .webhook import bp as webhook_bp
+
+    app.register_blueprint(webhook_bp)
+    if cfg["dev"]["fake_platform"]:
+        from .fakeplatform import FakePlatform
+
+        app.extensions["fake_platform"] = FakePlatform()
+        app.register_blueprint(app.extensions["fake_platform"].blueprint(), url_prefix="/_fake")
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness for the proxy: the process answers."""
+        return jsonify(ok=True)
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return jsonify(error="not found"), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_exc):
+        return jsonify(error="method not allowed"), 405
+
+    @app.errorhandler(Exception)
+    def internal(exc):  # no stack trace ever reaches a client
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            return jsonify(error=exc.name), exc.code
+        log.exception("unhandled error")
+        return jsonify(error="internal error"), 500
+
+    return app

@@ -1,0 +1,231 @@
+"""Settings in layers: defaults → config.yaml (or $BOT_CONFIG) → BOT_* environment → a mapping.
+
+The key names are a public contract (operators' scripts rely on them): add keys, rename none.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError
+
+DEFAULTS: dict = {
+    "timezone": "Asia/Shanghai",
+    "data_dir": "./var",
+    "database": {"url": ""},
+    "redis": {"url": ""},
+    "org_file": "org.yaml",
+    "wechat": {
+        "app_id": "",
+        "app_secret": "",
+        "token": "",
+        "encoding_aes_key": "",
+        "api_base_url": "https://api.weixin.qq.com/cgi-bin/",
+    },
+    "wecom": {
+        "corp_id": "",
+        "agent_id": 0,
+        "secret": "",
+        "token": "",
+        "encoding_aes_key": "",
+        "api_base_url": "https://qyapi.weixin.qq.com/cgi-bin/",
+    },
+    "admin": {"api_token": ""},
+    "security": {"replay_window_s": 300, "max_body_bytes": 65536},
+    "sla": {
+        "response_h": 24,
+        "reply_h": 48,
+        "urgent_response_h": 4,
+        "urgent_reply_h": 24,
+        "remind_at": 0.75,
+        "sweep_s": 60,
+        "working_hours": None,
+        "quiet_hours": ["22:00", "07:00"],
+    },
+    "nlp": {
+        "model": "",
+        "urgent_words": ["燃气", "煤气", "漏水", "着火", "失火", "火灾", "触电", "漏电",
+                         "老人摔倒", "紧急", "急需", "救命", "坍塌", "爆炸"],
+    },
+    "leave_message": {
+        "max_photos": 3,
+        "min_chars": 4,
+        "max_chars": 2000,
+        "offer_ticket_chars": 20,
+        "max_tickets_per_day": 5,
+    },
+    "flows": {"ttl_s": 1800},
+    "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
+    "dedupe": {"ttl_s": 600},
+    "dev": {"console": False, "fake_platform": False},
+}
+
+# Top-level keys that hold secrets or paths and may come from BOT_<KEY>.
+_ENV_PREFIX = "BOT_"
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """Deep-merges override into a copy of base."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _coerce(raw: str, like):
+    """Turns an environment string into the type of the default it replaces."""
+    if isinstance(like, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        try:
+            return int(raw)
+        except ValueError:
+            return raw  # validation names the key
+    if isinstance(like, float):
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    if isinstance(like, list) or like is None:
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError:
+            return raw
+    return raw
+
+
+def _from_env(environ, base: dict) -> dict:
+    """Reads BOT_<SECTION>__<KEY> and BOT_<KEY> variables into a nested mapping."""
+    out: dict = {}
+    for name, raw in environ.items():
+        if not name.startswith(_ENV_PREFIX) or name == "BOT_CONFIG":
+            continue
+        path = [p.lower() for p in name[len(_ENV_PREFIX):].split("__") if p]
+        if not path:
+            continue
+        like = base
+        for part in path:
+            like = like.get(part) if isinstance(like, dict) else None
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _coerce(raw, like)
+    return out
+
+
+def load_config(overrides: dict | None = None, environ=None) -> dict:
+    """Builds the settings from all layers, validates them and resolves paths."""
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    cfg = copy.deepcopy(DEFAULTS)
+    if "config_file" in overrides:  # tests: an explicit file, or None for none at all
+        path = overrides["config_file"]
+    else:
+        path = environ.get("BOT_CONFIG") or ("config.yaml" if Path("config.yaml").exists() else None)
+    base_dir = Path.cwd()
+    if path:
+        file = Path(path)
+        if not file.exists():
+            raise ConfigError(f"config file {path} does not exist; create it or unset BOT_CONFIG")
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must be a mapping of settings")
+        cfg = _merge(cfg, loaded)
+        base_dir = file.resolve().parent
+    cfg = _merge(cfg, _from_env(environ, cfg))
+    cfg = _merge(cfg, {k: v for k, v in overrides.items() if k != "config_file"})
+    cfg["base_dir"] = str(base_dir)
+    validate(cfg)
+    cfg["data_dir"] = str((base_dir / cfg["data_dir"]).resolve())
+    cfg["org_file"] = str((base_dir / cfg["org_file"]).resolve())
+    return cfg
+
+
+def _aes_key_ok(key: str) -> bool:
+    if len(key) != 43:
+        return False
+    try:
+        return len(base64.b64decode(key + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _require(cfg: dict, dotted: str, fix: str):
+    section, key = dotted.split(".")
+    if not str(cfg[section].get(key) or "").strip():
+        raise ConfigError(f"{dotted} is empty; {fix}")
+
+
+def _number(cfg: dict, dotted: str, minimum: float, kind=int):
+    section, key = dotted.split(".")
+    value = cfg[section].get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum \
+            or (kind is int and not float(value).is_integer()):
+        raise ConfigError(f"{dotted} must be a {'whole ' if kind is int else ''}number "
+                          f">= {minimum}, not {value!r}")
+
+
+def validate(cfg: dict) -> None:
+    """Stops start-up with one line naming the key and the fix."""
+    try:
+        ZoneInfo(str(cfg["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone {cfg['timezone']!r} is unknown; use an IANA name such as "
+                          "Asia/Shanghai") from None
+    for section in ("wechat", "wecom", "security", "sla", "database", "redis", "dev"):
+        if not isinstance(cfg.get(section), dict):
+            raise ConfigError(f"{section} must be a mapping of settings")
+    _require(cfg, "wechat.token", "set it in config.yaml or BOT_WECHAT__TOKEN (the Token on "
+             "the Official Account's server settings page)")
+    _require(cfg, "wecom.token", "set it in config.yaml or BOT_WECOM__TOKEN (the Token of the "
+             "self-built app's API receive settings)")
+    _require(cfg, "wecom.corp_id", "set it in config.yaml or BOT_WECOM__CORP_ID (ww...)")
+    _require(cfg, "wecom.encoding_aes_key", "WeCom callbacks are always encrypted: set "
+             "BOT_WECOM__ENCODING_AES_KEY to the app's 43-character EncodingAESKey")
+    for section in ("wechat", "wecom"):
+        key = str(cfg[section].get("encoding_aes_key") or "")
+        if key and not _aes_key_ok(key):
+            raise ConfigError(f"{section}.encoding_aes_key must be the 43-character EncodingAESKey "
+                              f"from the platform (got {len(key)} characters)")
+        base = str(cfg[section].get("api_base_url") or "")
+        if not base.startswith(("http://", "https://")) or not base.endswith("/"):
+            raise ConfigError(f"{section}.api_base_url must be an http(s) URL ending in '/', "
+                              f"not {base!r}")
+    if cfg["wechat"].get("encoding_aes_key"):
+        _require(cfg, "wechat.app_id", "safe mode needs the Official Account's AppID (wx...)")
+    _number(cfg, "security.replay_window_s", 0)
+    _number(cfg, "security.max_body_bytes", 1)
+    for key in ("response_h", "reply_h", "urgent_response_h", "urgent_reply_h"):
+        _number(cfg, f"sla.{key}", 0.01, float)
+    remind = cfg["sla"].get("remind_at")
+    if not isinstance(remind, (int, float)) or not 0 < remind < 1:
+        raise ConfigError(f"sla.remind_at must be a share of the window between 0 and 1, "
+                          f"not {remind!r}")
+    quiet = cfg["sla"].get("quiet_hours")
+    if quiet is not None and (not isinstance(quiet, list) or len(quiet) != 2
+                              or not all(_is_hhmm(x) for x in quiet)):
+        raise ConfigError("sla.quiet_hours must be null or two times like [\"22:00\", \"07:00\"]")
+    for dotted in ("database.url", "redis.url"):
+        section, key = dotted.split(".")
+        if not isinstance(cfg[section].get(key) or "", str):
+            raise ConfigError(f"{dotted} must be a URL string (empty for the embedded default)")
+
+
+def _is_hhmm(value) -> bool:
+    try:
+        hours, minutes = str(value).split(":")
+        return 0 <= int(hours) < 24 and 0 <= int(minutes) < 60
+    except ValueError:
+        return False

@@ -1,0 +1,52 @@
+"""What a handler or flow step gets: the message, a database session, the clock and the bot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .inbound import Inbound
+from .models import Member, Resident
+from .replies import Reply, text
+
+
+@dataclass
+class Context:
+    """One inbound message being handled, inside one database transaction."""
+
+    bot: object
+    session: Session
+    inbound: Inbound
+    now: datetime
+    after_commit: list = field(default_factory=list)
+
+    @property
+    def cfg(self) -> dict:
+        return self.bot.cfg
+
+    @property
+    def redis(self):
+        return self.bot.redis
+
+    def reply(self, content: str) -> Reply:
+        """A text reply to the person who wrote."""
+        return text(self.inbound.channel, self.inbound.user, content)
+
+    def local(self, when: datetime) -> datetime:
+        """A UTC time in the configured zone, for showing to people."""
+        return when.astimezone(self.bot.tz)
+
+    def resident(self) -> Resident | None:
+        """The resident who wrote (Official Account only)."""
+        if self.inbound.channel != "wechat":
+            return None
+        return self.session.scalar(select(Resident).where(Resident.openid == self.inbound.user))
+
+    def member(self) -> Member | None:
+        """The active member who wrote (WeCom only)."""
+        if self.inbound.channel != "wecom":
+            return None
+        member = self.session.get(Member, self.inbound.user)
+        return member if member is not None and member.active else None

@@ -1,0 +1,73 @@
+"""The SQL store: engine, sessions, and migrations applied at start-up."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def database_url(cfg: dict) -> str:
+    """Returns the configured URL, or a SQLite file in data_dir when none is set."""
+    url = cfg["database"]["url"]
+    if url:
+        return url
+    os.makedirs(cfg["data_dir"], exist_ok=True)
+    return "sqlite:///" + os.path.join(cfg["data_dir"], "bot.db")
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    # WAL lets the web, worker and scheduler threads read while one writes;
+    # busy_timeout makes a writer wait instead of failing with "database is locked".
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Database:
+    """The engine and a session factory for one configured database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs = {"future": True, "pool_pre_ping": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        else:
+            kwargs.update(pool_size=5, max_overflow=10)
+        self.engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self):
+        """Yields a session that commits on success and rolls back on any error."""
+        session: Session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def alembic_config(self) -> AlembicConfig:
+        """Returns an Alembic configuration bound to this database."""
+        acfg = AlembicConfig()
+        acfg.set_main_option("script_location", str(MIGRATIONS))
+        acfg.attributes["engine"] = self.engine
+        return acfg
+
+    def migrate(self) -> None:
+        """Applies every pending migration."""
+        command.upgrade(self.alembic_config(), "head")

@@ -1,0 +1,230 @@
+"""The flow engine: conversations declared as state machines, their state kept in Redis.
+
+A flow names its states (a StrEnum), its entry words and menu keys, one Step per state
+and a TTL. A step's `ask` says what the state wants; its `handle` reads the answer and
+returns Next(state), Retry(hint) or Finish(replies). 取消 / 返回 / 帮助 work in every
+state. State is read after the per-user lock is taken and written only after the
+database transaction of the same message has committed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable
+
+from . import kv, texts
+from .errors import BotError, RegistrationError
+from .replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Next:
+    """Go to `state` (and ask its question), after sending `replies`."""
+
+    state: StrEnum
+    replies: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Stay in this state; tell the person what was wrong."""
+
+    hint: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """End the conversation with these replies."""
+
+    replies: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a state asks, and how it reads the answer."""
+
+    ask: Callable
+    handle: Callable
+
+
+@dataclass
+class Flow:
+    """A declared conversation."""
+
+    name: str
+    channel: str
+    states: type[StrEnum]
+    first: StrEnum
+    steps: dict
+    keywords: tuple = ()
+    menu_keys: tuple = ()
+    help: str = ""
+    ttl_s: int | None = None
+    start: Callable | None = None  # optional: prepare data, or refuse with Finish
+
+
+@dataclass
+class Turn:
+    """One message inside a flow: the context plus the flow's own data."""
+
+    ctx: object
+    data: dict
+
+    @property
+    def inbound(self):
+        return self.ctx.inbound
+
+    def reply(self, content: str) -> Reply:
+        """A text reply to the person who wrote."""
+        return self.ctx.reply(content)
+
+
+class FlowEngine:
+    """Holds the declared flows and runs the active one for each person."""
+
+    def __init__(self, default_ttl_s: int):
+        self.flows: dict[str, Flow] = {}
+        self.default_ttl_s = default_ttl_s
+        self._frozen = False
+
+    # -- declaration ------------------------------------------------------------
+
+    def register(self, flow: Flow) -> Flow:
+        """Adds a flow after checking that it is complete; fails loudly otherwise."""
+        if self._frozen:
+            raise RegistrationError(f"flow {flow.name!r} registered after start-up; register it "
+                                    "in flows/__init__.py")
+        if flow.name in self.flows:
+            raise RegistrationError(f"flow {flow.name!r} is registered twice; give it another name")
+        missing = [s for s in flow.states if s not in flow.steps]
+        if missing:
+            raise RegistrationError(f"flow {flow.name!r} has no step for state(s) "
+                                    f"{', '.join(missing)}; add them to steps")
+        extra = [s for s in flow.steps if s not in list(flow.states)]
+        if extra or flow.first not in list(flow.states):
+            raise RegistrationError(f"flow {flow.name!r} names state(s) not in {flow.states.__name__}:"
+                                    f" {', '.join(map(str, extra or [flow.first]))}")
+        for other in self.flows.values():
+            clash = (set(other.keywords) & set(flow.keywords)) | (set(other.menu_keys) & set(flow.menu_keys))
+            if other.channel == flow.channel and clash:
+                raise RegistrationError(f"flows {other.name!r} and {flow.name!r} share entry "
+                                        f"{sorted(clash)}; each entry starts one flow")
+        self.flows[flow.name] = flow
+        return flow
+
+    def freeze(self) -> None:
+        """Ends registration: the set of flows is fixed once the app has started."""
+        self._frozen = True
+
+    # -- state --------------------------------------------------------------------
+
+    @staticmethod
+    def state_key(inbound) -> str:
+        return kv.key("flow", inbound.channel, inbound.app, inbound.user)
+
+    def load(self, ctx) -> dict | None:
+        """Reads the person's flow state, or None."""
+        raw = ctx.redis.get(self.state_key(ctx.inbound))
+        if not raw:
+            return None
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
+
+    def _save_later(self, ctx, state: dict | None) -> None:
+        key = self.state_key(ctx.inbound)
+        if state is None:
+            ctx.after_commit.append(lambda: ctx.redis.delete(key))
+            return
+        ttl = self.flows[state["flow"]].ttl_s or self.default_ttl_s
+        payload = json.dumps(state, ensure_ascii=False)
+        ctx.after_commit.append(lambda: ctx.redis.set(key, payload, ex=ttl))
+
+    # -- running ------------------------------------------------------------------
+
+    def entry_for(self, inbound) -> Flow | None:
+        """The flow this message starts: a menu key, or an entry word typed alone."""
+        for flow in self.flows.values():
+            if flow.channel != inbound.channel:
+                continue
+            if inbound.kind == "event.click" and inbound.event_key in flow.menu_keys:
+                return flow
+            if inbound.kind in ("text", "voice") and inbound.text.strip("。.!！ ") in flow.keywords:
+                return flow
+        return None
+
+    def handle(self, ctx) -> list[Reply] | None:
+        """Runs the message through the person's flow; None when no flow takes it."""
+        state = self.load(ctx)
+        entry = self.entry_for(ctx.inbound)
+        if entry is not None and (state is None or state.get("flow") != entry.name
+                                  or ctx.inbound.kind == "event.click"):
+            return self._start(ctx, entry)
+        if state is None:
+            return None
+        flow = self.flows.get(state.get("flow"))
+        if flow is None or state.get("state") not in [s.value for s in flow.states]:
+            log.warning("dropping stale flow state %r for %s", state, ctx.inbound.user)
+            self._save_later(ctx, None)
+            return None
+        current = flow.states(state["state"])
+        turn = Turn(ctx, state.setdefault("data", {}))
+        said = ctx.inbound.text
+        if said in texts.CANCEL_WORDS:
+            self._save_later(ctx, None)
+            return [ctx.reply(texts.CANCELLED)]
+        if said in texts.BACK_WORDS:
+            history = state.setdefault("history", [])
+            if not history:
+                return [ctx.reply(texts.NOTHING_TO_GO_BACK), *self._ask(flow, current, turn)]
+            previous = flow.states(history.pop())
+            state["state"] = previous.value
+            self._save_later(ctx, state)
+            return self._ask(flow, previous, turn)
+        if said in texts.HELP_WORDS:
+            return [ctx.reply(flow.help), *self._ask(flow, current, turn)]
+        outcome = flow.steps[current].handle(turn)
+        return self._apply(ctx, flow, state, current, turn, outcome)
+
+    def _start(self, ctx, flow: Flow) -> list[Reply]:
+        state = {"flow": flow.name, "state": flow.first.value, "data": {}, "history": []}
+        turn = Turn(ctx, state["data"])
+        if flow.start is not None:
+            outcome = flow.start(turn)
+            if isinstance(outcome, Finish):
+                self._save_later(ctx, None)
+                return list(outcome.replies)
+            if isinstance(outcome, Next):
+                return self._apply(ctx, flow, state, flow.first, turn, outcome, remember=False)
+        self._save_later(ctx, state)
+        return self._ask(flow, flow.first, turn)
+
+    def _ask(self, flow: Flow, state: StrEnum, turn: Turn) -> list[Reply]:
+        asked = flow.steps[state].ask(turn)
+        if isinstance(asked, str):
+            return [turn.reply(asked)]
+        return list(asked)
+
+    def _apply(self, ctx, flow, state, current, turn, outcome, remember=True) -> list[Reply]:
+        if isinstance(outcome, Retry):
+            self._save_later(ctx, state)
+            return [ctx.reply(outcome.hint)]
+        if isinstance(outcome, Finish):
+            self._save_later(ctx, None)
+            return list(outcome.replies)
+        if isinstance(outcome, Next):
+            if outcome.state not in list(flow.states):
+                raise BotError(f"flow {flow.name!r} returned unknown state {outcome.state!r}")
+            if remember and outcome.state != current:
+                state.setdefault("history", []).append(current.value)
+            state["state"] = outcome.state.value
+            self._save_later(ctx, state)
+            return [*outcome.replies, *self._ask(flow, outcome.state, turn)]
+        raise BotError(f"flow {flow.name!r} step {current} returned {outcome!r}; "
+                       "return Next, Retry or Finish")

@@ -1,0 +1,197 @@
+"""A local fake of the WeChat and WeCom APIs for development and tests.
+
+It issues and checks access tokens, records every call, and can be told to fail with
+the platforms' real error codes (42001 token expired, 45015 outside the 48-hour window,
+45009 over the frequency limit, -1 busy) or with HTTP 5xx, for a number of calls or
+until cleared. Mounted under /_fake by `dev.fake_platform`, or served on its own.
+"""
+from __future__ import annotations
+
+import base64
+import itertools
+import secrets
+import threading
+import time
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+ERRMSG = {
+    40001: "invalid credential, access_token is invalid or not latest",
+    40003: "invalid openid",
+    40007: "invalid media_id",
+    40014: "invalid access_token",
+    42001: "access_token expired",
+    45009: "reach max api daily quota limit",
+    45015: "response out of time limit",
+    45047: "out of response count limit",
+    -1: "system error",
+}
+# A 1×1 PNG: what a photo download returns.
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+SENDS = {"message/custom/send", "message/send", "message/template/send"}
+
+
+class FakePlatform:
+    """The fake's state: tokens, recorded calls, and faults to inject."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self.calls: list[dict] = []
+        self.tokens: dict[str, str] = {}     # token -> platform
+        self.faults: list[dict] = []
+
+    # -- control --------------------------------------------------------------
+
+    def fail(self, endpoint: str, errcode: int | None = None, http_status: int | None = None,
+             times: int | None = None, platform: str = "*") -> None:
+        """Makes calls to `endpoint` ('*' for any) fail, `times` times or until cleared."""
+        with self._lock:
+            self.faults.append({"endpoint": endpoint, "errcode": errcode, "platform": platform,
+                                "http_status": http_status, "times": times})
+
+    def clear_faults(self) -> None:
+        """Lets every call succeed again."""
+        with self._lock:
+            self.faults.clear()
+
+    def expire_tokens(self) -> None:
+        """Voids every issued token: the next call gets 42001."""
+        with self._lock:
+            self.tokens.clear()
+
+    def reset(self) -> None:
+        """Forgets calls, tokens and faults."""
+        with self._lock:
+            self.calls.clear()
+            self.tokens.clear()
+            self.faults.clear()
+
+    def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
+        """Messages the platform accepted, optionally for one platform and recipient."""
+        with self._lock:
+            return [c for c in self.calls if c["endpoint"] in SENDS and c["ok"]
+                    and (platform is None or c["platform"] == platform)
+                    and (to is None or (c["json"] or {}).get("touser") == to)]
+
+    # -- behaviour ------------------------------------------------------------
+
+    def _fault_for(self, platform: str, endpoint: str):
+        with self._lock:
+            for fault in self.faults:
+                if fault["endpoint"] in ("*", endpoint) and fault["platform"] in ("*", platform):
+                    if fault["times"] is not None:
+                        fault["times"] -= 1
+                        if fault["times"] <= 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _record(self, platform, endpoint, ok, body=None, errcode=0):
+        params = {k: v for k, v in request.args.items() if k != "access_token"}
+        with self._lock:
+            self.calls.append({"seq": next(self._seq), "platform": platform, "endpoint": endpoint,
+                               "params": params, "json": body, "ok": ok, "errcode": errcode,
+                               "at": time.time()})
+
+    def _error(self, platform, endpoint, errcode, body=None):
+        self._record(platform, endpoint, False, body, errcode)
+        return jsonify(errcode=errcode, errmsg=ERRMSG.get(errcode, "error"))
+
+    def token(self, platform: str):
+        ok = (request.args.get("appid") and request.args.get("secret")) if platform == "wechat" \
+            else (request.args.get("corpid") and request.args.get("corpsecret"))
+        endpoint = "token" if platform == "wechat" else "gettoken"
+        fault = self._fault_for(platform, endpoint)
+        if fault and fault["http_status"]:
+            return Response("unavailable", status=fault["http_status"])
+        if not ok:
+            return self._error(platform, endpoint, 40001)
+        token = secrets.token_hex(16)
+        with self._lock:
+            self.tokens[token] = platform
+        self._record(platform, endpoint, True)
+        body = {"access_token": token, "expires_in": 7200}
+        if platform == "wecom":
+            body.update(errcode=0, errmsg="ok")
+        return jsonify(body)
+
+    def api(self, platform: str, endpoint: str):
+        body = request.get_json(silent=True) if request.data else None
+        token = request.args.get("access_token", "")
+        with self._lock:
+            known = self.tokens.get(token) == platform
+        if not known:
+            return self._error(platform, endpoint, 42001 if len(token) == 32 else 40014, body)
+        fault = self._fault_for(platform, endpoint)
+        if fault:
+            if fault["http_status"]:
+                self._record(platform, endpoint, False, body, fault["http_status"])
+                return Response("unavailable", status=fault["http_status"])
+            return self._error(platform, endpoint, fault["errcode"], body)
+        if endpoint == "media/get":
+            if not request.args.get("media_id"):
+                return self._error(platform, endpoint, 40007)
+            self._record(platform, endpoint, True)
+            return Response(PIXEL, content_type="image/png")
+        if endpoint in SENDS and not (body or {}).get("touser"):
+            return self._error(platform, endpoint, 40003, body)
+        self._record(platform, endpoint, True, body)
+        if endpoint == "qrcode/create":
+            scene = ((body or {}).get("action_info") or {}).get("scene", {}).get("scene_str", "")
+            ticket = base64.urlsafe_b64encode(scene.encode()).decode()
+            return jsonify(ticket=ticket, url=f"http://weixin.qq.com/q/{ticket}")
+        if endpoint == "showqrcode":
+            return Response(PIXEL, content_type="image/png")
+        return jsonify(errcode=0, errmsg="ok", msgid=str(next(self._seq)))
+
+    def blueprint(self) -> Blueprint:
+        """The fake's routes: /<platform>/cgi-bin/… plus /_control for tests and the console."""
+        bp = Blueprint("fake_platform", __name__)
+
+        @bp.get("/wechat/cgi-bin/token")
+        def mp_token():
+            return self.token("wechat")
+
+        @bp.get("/wecom/cgi-bin/gettoken")
+        def work_token():
+            return self.token("wecom")
+
+        @bp.route("/<platform>/cgi-bin/<path:endpoint>", methods=["GET", "POST"])
+        def api(platform, endpoint):
+            if platform not in ("wechat", "wecom"):
+                return jsonify(errcode=-1, errmsg="unknown platform"), 404
+            return self.api(platform, endpoint)
+
+        @bp.get("/_control/calls")
+        def calls():
+            since = request.args.get("since", 0, type=int)
+            with self._lock:
+                return jsonify([c for c in self.calls if c["seq"] > since])
+
+        @bp.post("/_control/faults")
+        def add_fault():
+            spec = request.get_json(force=True, silent=True) or {}
+            self.fail(spec.get("endpoint", "*"), spec.get("errcode"), spec.get("http_status"),
+                      spec.get("times"), spec.get("platform", "*"))
+            return jsonify(ok=True)
+
+        @bp.delete("/_control/faults")
+        def clear():
+            self.clear_faults()
+            return jsonify(ok=True)
+
+        @bp.post("/_control/expire-tokens")
+        def expire():
+            self.expire_tokens()
+            return jsonify(ok=True)
+
+        return bp
+
+
+def standalone_app(fake: FakePlatform | None = None) -> Flask:
+    """The fake on its own, for tests and for pointing a second bot at it."""
+    app = Flask("fake_platform")
+    app.extensions["fake_platform"] = fake or FakePlatform()
+    app.register_blueprint(app.extensions["fake_platform"].blueprint())
+    return app

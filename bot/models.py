@@ -1,0 +1,227 @@
+"""The SQL schema: organisation, residents, tickets and their events, appointments, points, outbox.
+
+Times are stored as naive UTC and read back as aware UTC (UTCDateTime).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String,
+                        Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC; returns them aware (UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use the injected clock")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Branch(Base):
+    """A Party branch (支部) with its secretary."""
+
+    __tablename__ = "branches"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secretary_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Member(Base):
+    """A Party member or secretary, known by WeCom userid."""
+
+    __tablename__ = "members"
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    branch_id: Mapped[str | None] = mapped_column(ForeignKey("branches.id"))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Grid(Base):
+    """A grid (网格) of a community, served by one member and a backup."""
+
+    __tablename__ = "grids"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    community: Mapped[str] = mapped_column(String(200), default="")
+    branch_id: Mapped[str | None] = mapped_column(ForeignKey("branches.id"))
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    backup_id: Mapped[str | None] = mapped_column(String(64))
+    qr_scene: Mapped[str | None] = mapped_column(String(64), unique=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Department(Base):
+    """A department a category routes to."""
+
+    __tablename__ = "departments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Category(Base):
+    """A ticket category with its keywords, department and SLA overrides."""
+
+    __tablename__ = "categories"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    response_h: Mapped[float | None] = mapped_column(Float)
+    reply_h: Mapped[float | None] = mapped_column(Float)
+
+
+class Resident(Base):
+    """A resident who wrote to the Official Account, known by openid."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(128), unique=True)
+    grid_id: Mapped[str | None] = mapped_column(String(64))
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Counter(Base):
+    """A named sequence, e.g. the daily ticket number."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """A resident's issue; its current fields are kept in step with its events."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    no: Mapped[str] = mapped_column(String(32), unique=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    grid_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(100), default="其他")
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="new", index=True)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    text: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(500))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_tickets_resident_status", "resident_id", "status"),)
+
+
+class TicketEvent(Base):
+    """One change of a ticket; chained by hash so an edit is evident."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(140))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Appointment(Base):
+    """A booked seat on a Party member service day; the seat number enforces capacity."""
+
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    branch_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    service_type: Mapped[str] = mapped_column(String(64))
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    seat: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("branch_id", "slot_start", "seat", name="uq_appointment_seat"),)
+
+
+class PointsEntry(Base):
+    """One award (or reversal) in a member's points ledger; never edited."""
+
+    __tablename__ = "points_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    appointment_id: Mapped[int | None] = mapped_column(Integer)
+    award_key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent through a platform API, written with its cause."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_errcode: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_parked", "channel", "recipient", "status"),
+    )
+
+
+class OutboxAttempt(Base):
+    """One delivery attempt of an outbox message and how it ended."""
+
+    __tablename__ = "outbox_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,87 @@
+"""Time-driven work: one active scheduler per install, kept so by a renewed Redis lock.
+
+A second scheduler waits as standby and takes over within a minute if the first dies.
+Each job runs inside the app's context; an error is logged and the scheduler goes on.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from . import kv
+
+log = logging.getLogger(__name__)
+LEASE_S = 45
+
+
+class Leadership:
+    """A Redis lease that only one scheduler holds at a time."""
+
+    def __init__(self, redis, name: str = "scheduler"):
+        self.redis = redis
+        self.key = kv.key("leader", name)
+        self.me = uuid.uuid4().hex
+
+    def try_acquire(self) -> bool:
+        """Takes the lease if it is free, or renews it if it is ours."""
+        if self.redis.set(self.key, self.me, nx=True, ex=LEASE_S):
+            return True
+        # Renew only our own lease (compare-and-expire in one script).
+        renewed = self.redis.eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then "
+            "return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end",
+            1, self.key, self.me, LEASE_S)
+        return bool(renewed)
+
+    def release(self) -> None:
+        """Gives the lease up if it is ours."""
+        self.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then "
+                        "return redis.call('del', KEYS[1]) else return 0 end", 1, self.key, self.me)
+
+
+def jobs(bot) -> list[tuple[str, callable, dict]]:
+    """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
+    return []
+
+
+def _guarded(app, name, fn):
+    def run():
+        with app.app_context():
+            try:
+                fn(app.extensions["bot"])
+            except Exception:  # the job-wrapper edge: log, keep the scheduler alive
+                log.exception("scheduled job %s failed", name)
+    return run
+
+
+def run_scheduler(app, stop: threading.Event) -> None:
+    """Runs the jobs while this process holds the leadership; stands by otherwise."""
+    bot = app.extensions["bot"]
+    leader = Leadership(bot.redis)
+    scheduler = BackgroundScheduler(timezone=bot.cfg["timezone"])
+    for name, fn, trigger in jobs(bot):
+        scheduler.add_job(_guarded(app, name, fn), id=name, max_instances=1, coalesce=True, **trigger)
+    active = False
+    try:
+        while not stop.is_set():
+            try:
+                leading = leader.try_acquire()
+            except Exception:
+                log.exception("scheduler lease check failed")
+                leading = False
+            if leading and not active:
+                log.info("scheduler active")
+                scheduler.start() if not scheduler.running else scheduler.resume()
+                active = True
+            elif not leading and active:
+                log.warning("scheduler lost its lease; standing by")
+                scheduler.pause()
+                active = False
+            stop.wait(LEASE_S / 3)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        leader.release()

@@ -1,0 +1,157 @@
+"""The two webhooks. One pipeline, in steps: verify → decrypt → parse → dedupe → lock → dispatch → reply."""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, request
+from redis.exceptions import LockError
+
+from . import kv, outbox, texts
+from .context import Context
+from .dispatch import dispatch
+from .errors import BadRequest, Forbidden
+from .inbound import Inbound, to_inbound
+from .replies import can_be_passive, render_passive, text
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+PENDING, DONE = "pending", "done:"
+BUSY = object()
+
+
+def current_bot():
+    """The Bot of the running app."""
+    return current_app.extensions["bot"]
+
+
+def _plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+def read_body(limit: int) -> bytes:
+    """Reads the request body, refusing one larger than the limit."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BadRequest("body too large")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise BadRequest("body too large")
+    return body
+
+
+def check_fresh(bot, args) -> None:
+    """Refuses a timestamp outside the replay window (0 turns the check off)."""
+    try:
+        timestamp = int(args.get("timestamp", ""))
+    except ValueError:
+        raise BadRequest("timestamp is not a number") from None
+    window = bot.cfg["security"]["replay_window_s"]
+    if window and abs(bot.clock.timestamp() - timestamp) > window:
+        raise Forbidden("timestamp outside the replay window")
+
+
+def run(bot, inbound: Inbound):
+    """Dispatches inside one transaction: state change and outbox rows commit together."""
+    now = bot.clock.now()
+    try:
+        with bot.db.session() as session:
+            ctx = Context(bot, session, inbound, now)
+            replies = dispatch(ctx)
+            passive = replies[0] if replies and can_be_passive(replies[0], inbound.channel,
+                                                                inbound.user) else None
+            outbox.enqueue(session, [r for r in replies if r is not passive], now)
+        for after in ctx.after_commit:
+            after()
+        return passive
+    except Exception:  # the webhook edge: log with user and kind, apologise, answer 200
+        log.exception("handling %s %s from %s failed", inbound.channel, inbound.kind, inbound.user)
+        return text(inbound.channel, inbound.user, texts.APOLOGY)
+
+
+def run_locked(bot, inbound: Inbound):
+    """Takes the per-person lock (before any flow state is read), then runs; BUSY if it cannot."""
+    lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=30,
+                          blocking_timeout=8)
+    if not lock.acquire():
+        return BUSY
+    try:
+        return run(bot, inbound)
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("lock for %s expired while handling", inbound.user)
+
+
+def passive_xml(bot, inbound: Inbound, content: str) -> str:
+    """Renders a text answer to the sender as passive-reply XML."""
+    return render_passive(text(inbound.channel, inbound.user, content),
+                          inbound.fields.get("ToUserName", ""), bot.clock.timestamp())
+
+
+def wait_for_first(bot, mark: str, seconds: float = 4.0) -> str | None:
+    """A repeated delivery: wait briefly for the first one's reply and answer the same."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = bot.redis.get(mark)
+        if value is None or value.startswith(DONE):
+            return (value or DONE)[len(DONE):] or None
+        time.sleep(0.05)
+    return None
+
+
+def handle_once(bot, inbound: Inbound) -> str | None:
+    """Handles a callback once however often it is delivered; returns the passive reply XML."""
+    mark = kv.key("seen", inbound.channel, inbound.user, inbound.dedupe_id)
+    ttl = int(bot.cfg["dedupe"]["ttl_s"])
+    if not bot.redis.set(mark, PENDING, nx=True, ex=ttl):
+        return wait_for_first(bot, mark)
+    passive = run_locked(bot, inbound)
+    if passive is BUSY:
+        # Another message of this person held the lock too long: not handled, so forget
+        # the mark and ask them to send it again.
+        bot.redis.delete(mark)
+        return passive_xml(bot, inbound, texts.BUSY)
+    xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
+    bot.redis.set(mark, DONE + xml, ex=ttl)
+    return xml or None
+
+
+def callback(channel: str) -> Response:
+    """Verify → decrypt → parse → dedupe → lock → dispatch → encrypted passive reply."""
+    bot = current_bot()
+    wire = bot.wires[channel]
+    try:
+        if request.method == "GET":
+            return _plain(wire.verify_url(request.args))
+        body = read_body(int(bot.cfg["security"]["max_body_bytes"]))
+        check_fresh(bot, request.args)
+        inbound = to_inbound(channel, wire.open(request.args, body))
+    except BadRequest as exc:
+        log.info("%s callback refused (400): %s", channel, exc)
+        return _plain("bad request", 400)
+    except Forbidden as exc:
+        log.info("%s callback refused (403): %s", channel, exc)
+        return _plain("forbidden", 403)
+    try:
+        xml = handle_once(bot, inbound)
+    except Exception:  # Redis unreachable and the like: still never a 500 to the platform
+        log.exception("pipeline failed for %s %s from %s", channel, inbound.kind, inbound.user)
+        xml = passive_xml(bot, inbound, texts.APOLOGY)
+    if not xml:
+        return _plain("success")
+    sealed = wire.seal(xml, request.args.get("nonce", ""), bot.clock.timestamp())
+    return Response(sealed, content_type="application/xml; charset=utf-8")
+
+
+@bp.route("/wechat", methods=["GET", "POST"])
+def wechat():
+    """The Official Account's callback URL (residents)."""
+    return callback("wechat")
+
+
+@bp.route("/wecom", methods=["GET", "POST"])
+def wecom():
+    """The WeCom self-built app's callback URL (members)."""
+    return callback("wecom")

