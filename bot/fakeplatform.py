@@ -117,7 +117,7 @@ class FakePlatform:
         return jsonify(body)
 
     def api(self, platform: str, endpoint: str):
-        body = request.get_json(silent=True) if request.data else None
+        body = request.get_json(force=True, silent=True) if request.data else None
         token = request.args.get("access_token", "")
         with self._lock:
             known = self.tokens.get(token) == platform
