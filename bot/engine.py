@@ -143,8 +143,8 @@ class FlowEngine:
             ctx.after_commit.append(lambda: ctx.redis.delete(key))
             return
         ttl = self.flows[state["flow"]].ttl_s or self.default_ttl_s
-        payload = json.dumps(state, ensure_ascii=False)
-        ctx.after_commit.append(lambda: ctx.redis.set(key, payload, ex=ttl))
+        # Serialised at commit, so what the next question's `ask` stores is kept too.
+        ctx.after_commit.append(lambda: ctx.redis.set(key, json.dumps(state, ensure_ascii=False), ex=ttl))
 
     # -- running ------------------------------------------------------------------
 

@@ -130,6 +130,7 @@ class Ticket(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
     photos: Mapped[list] = mapped_column(JSON, default=list)
+    photos_pending: Mapped[int] = mapped_column(Integer, default=0, index=True)
     sentiment: Mapped[float | None] = mapped_column(Float)
     rating: Mapped[str | None] = mapped_column(String(16))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)

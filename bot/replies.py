@@ -50,6 +50,25 @@ def can_be_passive(reply: Reply, channel: str, user: str) -> bool:
     return reply.channel == channel and reply.to == user and reply.kind == "text"
 
 
+PASSIVE_LIMIT_BYTES = 2000
+
+
+def split_passive(replies: list[Reply], channel: str, user: str) -> tuple[Reply | None, list[Reply]]:
+    """Joins the texts for the sender into one passive reply; the rest go to the outbox.
+
+    One answer per message reads better, works outside the 48-hour window and spends
+    none of the customer-service quota.
+    """
+    mine = [r for r in replies if can_be_passive(r, channel, user)]
+    if not mine:
+        return None, list(replies)
+    joined = "\n\n".join(r.body["content"] for r in mine)
+    if len(joined.encode("utf-8")) <= PASSIVE_LIMIT_BYTES:
+        return text(channel, user, joined), [r for r in replies if r not in mine]
+    first = mine[0]
+    return first, [r for r in replies if r is not first]
+
+
 def render_passive(reply: Reply, from_app: str, now: int | None = None) -> str:
     """Renders a text reply as the passive-reply XML the platform expects."""
     return render_message({

@@ -44,7 +44,12 @@ class Leadership:
 
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
-    return []
+    from .aftercare import fetch_photos, score_sentiment
+
+    return [
+        ("photos", fetch_photos, {"trigger": "interval", "seconds": 10}),
+        ("sentiment", score_sentiment, {"trigger": "interval", "seconds": 15}),
+    ]
 
 
 def _guarded(app, name, fn):

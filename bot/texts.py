@@ -102,3 +102,5 @@ CARD_BUTTON = "接单处理"
 PRIORITY_RAISED = "工单 {no} 经情绪分析升级为紧急，请优先处理。"
 PHOTO_OUTSIDE_FLOW = "收到照片。如果要反映问题，请先发送“留言”，再按提示上传照片。"
 LOCATION_OUTSIDE_FLOW = "收到位置。如果要反映问题，请先发送“留言”，再按提示说明地点。"
+CARD_ACTIONS = (("接单", "accept"), ("回复", "reply"), ("办结", "resolve"), ("转派", "transfer"))
+PHOTO_LOST = "您留言 {no} 的第{n}张照片没能保存（微信服务器已过期或不可用），如需补充请在回复时说明。"

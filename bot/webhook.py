@@ -12,7 +12,7 @@ from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
-from .replies import can_be_passive, render_passive, text
+from .replies import render_passive, split_passive, text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -58,9 +58,8 @@ def run(bot, inbound: Inbound):
         with bot.db.session() as session:
             ctx = Context(bot, session, inbound, now)
             replies = dispatch(ctx)
-            passive = replies[0] if replies and can_be_passive(replies[0], inbound.channel,
-                                                                inbound.user) else None
-            outbox.enqueue(session, [r for r in replies if r is not passive], now)
+            passive, queued = split_passive(replies, inbound.channel, inbound.user)
+            outbox.enqueue(session, queued, now)
         for after in ctx.after_commit:
             after()
         return passive

@@ -1,8 +1,12 @@
 """Multi-step conversations, one module per flow; each module exposes FLOW."""
 from __future__ import annotations
 
+from . import leave_message
+
+ALL = (leave_message.FLOW,)
+
 
 def register_all(engine) -> None:
     """Registers every flow with the engine (at start-up, once)."""
-    for flow in ():
+    for flow in ALL:
         engine.register(flow)

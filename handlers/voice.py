@@ -2,7 +2,7 @@
 from bot import texts
 
 from . import handles
-from .text import resident_text
+from .text import read_text
 
 
 @handles("wechat", "voice")
@@ -10,4 +10,4 @@ def resident_voice(ctx):
     """Treats recognised speech as text; asks for text when there is none."""
     if not ctx.inbound.text:
         return [ctx.reply(texts.LM_VOICE_NO_TEXT)]
-    return resident_text(ctx)
+    return read_text(ctx, ctx.inbound.text)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 21:06:50.249982
+Create Date: 2026-11-21 21:14:22.129191
 """
 from alembic import op
 import sqlalchemy as sa
@@ -158,6 +158,7 @@ def upgrade() -> None:
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lng', sa.Float(), nullable=True),
     sa.Column('photos', sa.JSON(), nullable=False),
+    sa.Column('photos_pending', sa.Integer(), nullable=False),
     sa.Column('sentiment', sa.Float(), nullable=True),
     sa.Column('rating', sa.String(length=16), nullable=True),
     sa.Column('duplicate_of', sa.Integer(), nullable=True),
@@ -178,6 +179,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_grid_id'), ['grid_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_photos_pending'), ['photos_pending'], unique=False)
         batch_op.create_index('ix_tickets_resident_status', ['resident_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_status'), ['status'], unique=False)
 
@@ -209,6 +211,7 @@ def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_status'))
         batch_op.drop_index('ix_tickets_resident_status')
+        batch_op.drop_index(batch_op.f('ix_tickets_photos_pending'))
         batch_op.drop_index(batch_op.f('ix_tickets_grid_id'))
         batch_op.drop_index(batch_op.f('ix_tickets_created_at'))
         batch_op.drop_index(batch_op.f('ix_tickets_branch_id'))

@@ -1,0 +1,87 @@
+"""Work on a ticket after it exists, outside the 5-second webhook: sentiment and photos.
+
+Runs in the scheduler/worker process, which may afford snownlp's memory; web workers
+never import it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from . import texts
+from .errors import PlatformError
+from .models import Category, Resident, Ticket
+from .nlp import sentiment
+from .outbox import enqueue
+from .replies import to_member, to_resident
+from .tickets import OPEN_STATUSES, record_event, sla_hours
+
+log = logging.getLogger(__name__)
+NEGATIVE_BELOW = 0.02   # snownlp's positive probability under which a complaint is strongly negative
+
+
+def score_sentiment(bot, limit: int = 50) -> int:
+    """Scores new tickets; a strongly negative one becomes urgent and its assignee is told."""
+    done = 0
+    with bot.db.session() as session:
+        rows = session.scalars(select(Ticket).where(Ticket.sentiment.is_(None))
+                               .order_by(Ticket.id).limit(limit).with_for_update(skip_locked=True)).all()
+        for ticket in rows:
+            try:
+                ticket.sentiment = sentiment(ticket.text)
+            except Exception:  # a text snownlp cannot read must not block the others
+                log.exception("sentiment failed for ticket %s", ticket.no)
+                ticket.sentiment = 0.5
+            done += 1
+            if (ticket.sentiment < NEGATIVE_BELOW and ticket.priority != "urgent"
+                    and ticket.status in OPEN_STATUSES):
+                now = bot.clock.now()
+                ticket.priority = "urgent"
+                category = session.get(Category, ticket.category)
+                response_h, reply_h = sla_hours(bot.cfg, category, "urgent")
+                # Only ever bring a due time closer.
+                ticket.response_due_at = min(ticket.response_due_at, ticket.created_at + timedelta(hours=response_h))
+                ticket.reply_due_at = min(ticket.reply_due_at, ticket.created_at + timedelta(hours=reply_h))
+                record_event(session, ticket, "priority_raised", "system", now,
+                             reason="negative_sentiment", sentiment=round(ticket.sentiment, 4))
+                if ticket.assignee_id:
+                    enqueue(session, [to_member(ticket.assignee_id, texts.PRIORITY_RAISED.format(no=ticket.no))], now)
+    return done
+
+
+def fetch_photos(bot, limit: int = 20) -> int:
+    """Downloads the photos of new tickets from the platform and keeps them with the ticket."""
+    done = 0
+    with bot.db.session() as session:
+        rows = session.scalars(select(Ticket).where(Ticket.photos_pending > 0).order_by(Ticket.id)
+                               .limit(limit).with_for_update(skip_locked=True)).all()
+        for ticket in rows:
+            photos = [dict(p) for p in ticket.photos]
+            folder = os.path.join(bot.cfg["data_dir"], "media", ticket.no)
+            os.makedirs(folder, exist_ok=True)
+            for index, photo in enumerate(photos, start=1):
+                if photo.get("path") or photo.get("error"):
+                    continue
+                now = bot.clock.now()
+                try:
+                    data = bot.platform.clients["wechat"].download_media(photo["media_id"])
+                except PlatformError as exc:
+                    photo["error"] = str(exc.errcode or exc.http_status or "unreachable")
+                    record_event(session, ticket, "photo_lost", "system", now, n=index,
+                                 error=photo["error"])
+                    resident = session.get(Resident, ticket.resident_id) if ticket.resident_id else None
+                    if resident is not None:
+                        enqueue(session, [to_resident(resident.openid, texts.PHOTO_LOST.format(no=ticket.no, n=index))], now)
+                    continue
+                path = os.path.join(folder, f"{index}.jpg")
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                photo["path"] = os.path.relpath(path, bot.cfg["data_dir"])
+                record_event(session, ticket, "photo_saved", "system", now, n=index)
+                done += 1
+            ticket.photos = photos  # a new list, so the JSON column is written
+            ticket.photos_pending = 0
+    return done

@@ -1,0 +1,308 @@
+"""Tickets: numbering, routing, due times, the event chain, duplicates, and the member's card."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from . import texts
+from .models import Branch, Category, Counter, Department, Grid, Member, Resident, Ticket, TicketEvent
+from .nlp import OTHER, KeywordClassifier, similarity, urgent_words_in
+from .privacy import mask_name, mask_openid, mask_pii
+from .replies import Reply, to_member
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transferred")
+GENESIS = "0" * 64
+DUPLICATE_OWN = 0.6     # share of bigrams shared with the resident's own open ticket
+DUPLICATE_GRID = 0.5    # … with a neighbour's ticket in the same grid
+MAX_GRID_KM = 3.0
+
+
+# -- numbering and the event chain ------------------------------------------------
+
+def _bump(session: Session, name: str) -> int:
+    """Increments a named counter in the caller's transaction and returns the new value."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
+    return session.scalar(select(Counter.value).where(Counter.name == name))
+
+
+def next_ticket_no(session: Session, local_now: datetime) -> str:
+    """A readable number: the local date and the day's sequence, e.g. 20261120-0007."""
+    day = local_now.strftime("%Y%m%d")
+    return f"{day}-{_bump(session, 'ticket:' + day):04d}"
+
+
+def _canonical(event: TicketEvent) -> bytes:
+    return json.dumps({"ticket": event.ticket_id, "at": event.at.isoformat(), "kind": event.kind,
+                       "actor": event.actor, "data": event.data, "prev": event.prev_hash},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
+                 **data) -> TicketEvent:
+    """Appends an event to the ticket's history, chained to the previous event by hash."""
+    # The counter row serialises event writers, so the chain never forks.
+    _bump(session, "audit")
+    session.flush()
+    prev = session.scalar(select(TicketEvent.hash).order_by(TicketEvent.id.desc()).limit(1))
+    event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor, data=data,
+                        prev_hash=prev or GENESIS, hash="")
+    event.hash = hashlib.sha256(_canonical(event)).hexdigest()
+    session.add(event)
+    ticket.updated_at = now
+    return event
+
+
+# -- reading the message ----------------------------------------------------------
+
+def classifier(session: Session) -> KeywordClassifier:
+    """The keyword rules from the organisation's categories, in file order."""
+    rows = session.scalars(select(Category).order_by(Category.position)).all()
+    return KeywordClassifier([(c.name, list(c.keywords or [])) for c in rows])
+
+
+def sla_hours(cfg: dict, category: Category | None, priority: str) -> tuple[float, float]:
+    """First-response and first-reply hours for a category and priority."""
+    sla = cfg["sla"]
+    if priority == "urgent":
+        return float(sla["urgent_response_h"]), float(sla["urgent_reply_h"])
+    if category is not None:
+        return (float(category.response_h or sla["response_h"]),
+                float(category.reply_h or sla["reply_h"]))
+    return float(sla["response_h"]), float(sla["reply_h"])
+
+
+def _km(lat1, lng1, lat2, lng2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def valid_location(lat, lng) -> bool:
+    """Whether coordinates can be a place on Earth (and not the 0,0 of a broken client)."""
+    return -90 <= lat <= 90 and -180 <= lng <= 180 and not (lat == 0 and lng == 0)
+
+
+@dataclass
+class Draft:
+    """What the resident has told the 留言 flow so far."""
+
+    text: str
+    photos: list = field(default_factory=list)
+    lat: float | None = None
+    lng: float | None = None
+    address: str | None = None
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Draft":
+        return cls(text=data.get("text", ""), photos=list(data.get("photos", [])),
+                   lat=data.get("lat"), lng=data.get("lng"), address=data.get("address"))
+
+
+def find_grid(session: Session, resident: Resident | None, draft: Draft) -> Grid | None:
+    """The grid: from a shared location (nearest centre), address words, or the QR binding."""
+    grids = session.scalars(select(Grid).where(Grid.active)).all()
+    if draft.lat is not None and draft.lng is not None:
+        placed = [(g, _km(draft.lat, draft.lng, g.lat, g.lng)) for g in grids if g.lat is not None]
+        near = min(placed, key=lambda pair: pair[1], default=None)
+        if near and near[1] <= MAX_GRID_KM:
+            return near[0]
+    if draft.address:
+        for grid in grids:
+            if grid.name and grid.name in draft.address:
+                return grid
+        for grid in grids:
+            if grid.community and grid.community in draft.address:
+                return grid
+    if resident is not None and resident.grid_id:
+        return session.get(Grid, resident.grid_id)
+    return None
+
+
+def choose_assignee(session: Session, grid: Grid | None) -> tuple[Member | None, str | None]:
+    """The grid's member, the backup when the member is away, else the branch secretary."""
+    branch_id = grid.branch_id if grid else None
+    if branch_id is None:
+        # No grid known: the first branch's secretary routes it by hand.
+        branch_id = session.scalar(select(Branch.id).order_by(Branch.id).limit(1))
+    if grid is not None:
+        for userid in (grid.member_id, grid.backup_id):
+            member = session.get(Member, userid) if userid else None
+            if member is not None and member.active and not member.away:
+                return member, branch_id
+    branch = session.get(Branch, branch_id) if branch_id else None
+    secretary = session.get(Member, branch.secretary_id) if branch and branch.secretary_id else None
+    return (secretary if secretary is not None and secretary.active else None), branch_id
+
+
+@dataclass
+class Assessment:
+    """The bot's reading of a draft: where it goes and how fast it must be handled."""
+
+    category: str
+    department_id: str | None
+    grid: Grid | None
+    priority: str
+    urgent_words: list
+    response_h: float
+    reply_h: float
+
+
+def assess(session: Session, cfg: dict, resident: Resident | None, draft: Draft) -> Assessment:
+    """Category, department, grid, priority and promised hours of a draft."""
+    name = classifier(session).classify(draft.text)
+    category = session.get(Category, name) if name != OTHER else None
+    words = urgent_words_in(draft.text, cfg["nlp"]["urgent_words"])
+    priority = "urgent" if words else "normal"
+    response_h, reply_h = sla_hours(cfg, category, priority)
+    return Assessment(name, category.department_id if category else None,
+                      find_grid(session, resident, draft), priority, words, response_h, reply_h)
+
+
+def find_duplicate(session: Session, resident: Resident, grid: Grid | None, text: str,
+                   now: datetime) -> tuple[Ticket, str] | None:
+    """An open ticket of the same resident, or of the same grid this week, on the same thing."""
+    own = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id,
+                                               Ticket.status.in_(OPEN_STATUSES))).all()
+    best = max(own, key=lambda t: similarity(text, t.text), default=None)
+    if best is not None and similarity(text, best.text) >= DUPLICATE_OWN:
+        return best, "own"
+    if grid is None:
+        return None
+    recent = session.scalars(select(Ticket).where(
+        Ticket.grid_id == grid.id, Ticket.status.in_(OPEN_STATUSES),
+        Ticket.created_at >= now - timedelta(days=7), Ticket.resident_id != resident.id)).all()
+    best = max(recent, key=lambda t: similarity(text, t.text), default=None)
+    if best is not None and similarity(text, best.text) >= DUPLICATE_GRID:
+        return best, "grid"
+    return None
+
+
+def tickets_since(session: Session, resident: Resident, since: datetime) -> int:
+    """How many tickets the resident created since a time (the daily limit)."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.resident_id == resident.id, Ticket.created_at >= since)) or 0
+
+
+# -- creating and telling ----------------------------------------------------------
+
+def when(ctx, moment: datetime | None) -> str:
+    """A due time as residents and members read it: 11月21日 10:00."""
+    if moment is None:
+        return "—"
+    local = ctx.local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def place_of(ticket: Ticket, grid: Grid | None) -> str:
+    """Where the ticket is, in words."""
+    parts = []
+    if grid is not None:
+        parts.append(f"{grid.community}{grid.name}")
+    if ticket.address:
+        parts.append(ticket.address)
+    elif ticket.lat is not None:
+        parts.append(f"位置({ticket.lat:.5f},{ticket.lng:.5f})")
+    return " ".join(parts) or "未说明"
+
+
+def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> Reply:
+    """The WeCom card that gives a member a new ticket, with masked personal data."""
+    grid = ctx.session.get(Grid, ticket.grid_id) if ticket.grid_id else None
+    department = ctx.session.get(Department, ticket.department_id) if ticket.department_id else None
+    description = texts.CARD_NEW_BODY.format(
+        resident=mask_openid(resident.openid), category=ticket.category,
+        department=department.name if department else "—", place=mask_pii(place_of(ticket, grid)),
+        text=mask_pii(ticket.text)[:300], response_due=when(ctx, ticket.response_due_at),
+        reply_due=when(ctx, ticket.reply_due_at))
+    title = texts.CARD_NEW_TITLE.format(no=ticket.no, priority=texts.PRIORITY_NAMES[ticket.priority])
+    card = {
+        "card_type": "button_interaction",
+        "main_title": {"title": title[:26], "desc": ticket.category},
+        "sub_title_text": description[:500],
+        "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}",
+        "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
+                        for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
+    }
+    return Reply("wecom", member.userid, "template_card", card)
+
+
+def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[Reply]]:
+    """Creates the ticket with its events and the card to its assignee, in one transaction."""
+    session = ctx.session
+    found = assess(session, ctx.cfg, resident, draft)
+    member, branch_id = choose_assignee(session, found.grid)
+    ticket = Ticket(
+        no=next_ticket_no(session, ctx.local(ctx.now)), resident_id=resident.id,
+        grid_id=found.grid.id if found.grid else None, branch_id=branch_id,
+        category=found.category, department_id=found.department_id,
+        assignee_id=member.userid if member else None, status="new", priority=found.priority,
+        text=draft.text, address=draft.address, lat=draft.lat, lng=draft.lng,
+        photos=[{"media_id": m, "path": None, "error": None} for m in draft.photos],
+        photos_pending=len(draft.photos),
+        created_at=ctx.now, updated_at=ctx.now,
+        response_due_at=ctx.now + timedelta(hours=found.response_h),
+        reply_due_at=ctx.now + timedelta(hours=found.reply_h))
+    session.add(ticket)
+    session.flush()
+    record_event(session, ticket, "created", f"resident:{resident.openid}", ctx.now,
+                 category=found.category, priority=found.priority, grid=ticket.grid_id,
+                 urgent_words=found.urgent_words, photos=len(draft.photos))
+    replies = []
+    if member is not None:
+        ticket.status = "assigned"
+        record_event(session, ticket, "assigned", "system", ctx.now, assignee=member.userid,
+                     branch=branch_id)
+        replies.append(assignment_card(ctx, ticket, member, resident))
+    return ticket, replies
+
+
+def ticket_by_no(session: Session, no: str) -> Ticket | None:
+    """The ticket with this number, or None."""
+    return session.scalar(select(Ticket).where(Ticket.no == no))
+
+
+def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:
+    """Records that a resident follows an existing ticket instead of filing the same again."""
+    record_event(ctx.session, ticket, "followed", f"resident:{resident.openid}", ctx.now)
+
+
+def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
+    """The resident's open and recent tickets: status, masked assignee, last reply, due time."""
+    if resident is None:
+        return texts.MY_NONE
+    session = ctx.session
+    rows = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id)
+                           .order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.id.desc())
+                           .limit(limit)).all()
+    if not rows:
+        return texts.MY_NONE
+    lines = [texts.MY_HEADER.format(n=len(rows))]
+    for t in rows:
+        assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
+        last = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
+                                                        TicketEvent.kind == "replied")
+                              .order_by(TicketEvent.id.desc()).limit(1))
+        if t.status in OPEN_STATUSES:
+            due = (f"{when(ctx, t.response_due_at)}前响应" if t.first_response_at is None
+                   else f"{when(ctx, t.reply_due_at)}前答复")
+        else:
+            due = texts.STATUS_NAMES.get(t.status, t.status)
+        lines.append(texts.MY_LINE.format(
+            no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
+            assignee=mask_name(assignee.name if assignee else None), due=due,
+            last=("最新答复：" + (last.data.get("text", "")[:60])) if last else "暂无答复"))
+    return "\n".join(lines)

@@ -1,0 +1,214 @@
+"""留言: a resident turns a problem into a ticket — describe → photos → place → confirm."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from bot import kv, texts
+from bot.engine import Finish, Flow, Next, Retry, Step
+from bot.models import Grid
+from bot.nlp import is_meaningful
+from bot.tickets import (Draft, assess, create_ticket, find_duplicate, follow_ticket, ticket_by_no,
+                         tickets_since, valid_location, when)
+
+
+class S(StrEnum):
+    AWAIT_TEXT = "await_text"
+    AWAIT_PHOTOS = "await_photos"
+    AWAIT_PLACE = "await_place"
+    AWAIT_CONFIRM = "await_confirm"
+
+
+def offer_key(openid: str) -> str:
+    """Where a long free text offered as a ticket waits for the resident's 留言."""
+    return kv.key("offer", openid)
+
+
+def _opts(turn) -> dict:
+    return turn.ctx.cfg["leave_message"]
+
+
+def _over_daily_limit(turn) -> str | None:
+    ctx = turn.ctx
+    limit = int(_opts(turn)["max_tickets_per_day"])
+    midnight = datetime.combine(ctx.local(ctx.now).date(), time(0), tzinfo=ctx.bot.tz)
+    if limit and tickets_since(ctx.session, ctx.resident(), midnight) >= limit:
+        return texts.LM_RATE_LIMITED.format(n=limit)
+    return None
+
+
+def start(turn):
+    """Refuses unsubscribed or over-limit residents; takes up a text offered a moment ago."""
+    resident = turn.ctx.resident()
+    if resident is None or not resident.subscribed:
+        return Finish([turn.reply(texts.LM_NOT_SUBSCRIBED)])
+    refusal = _over_daily_limit(turn)
+    if refusal:
+        return Finish([turn.reply(refusal)])
+    offered = turn.ctx.redis.get(offer_key(resident.openid))
+    if offered:
+        turn.ctx.after_commit.append(lambda: turn.ctx.redis.delete(offer_key(resident.openid)))
+        turn.data["text"] = offered
+        return Next(S.AWAIT_PHOTOS)
+    return None
+
+
+def validate_text(raw: str, opts: dict) -> str | None:
+    """A description worth a ticket: some words, not too short, not too long."""
+    text = raw.strip()
+    if not text or not is_meaningful(text):
+        return None
+    if len(text) < int(opts["min_chars"]) or len(text) > int(opts["max_chars"]):
+        return None
+    return text
+
+
+def text_hint(raw: str, opts: dict) -> str:
+    """Says what was wrong with a description."""
+    text = raw.strip()
+    if not text or not is_meaningful(text):
+        return texts.LM_TEXT_EMPTY
+    if len(text) > int(opts["max_chars"]):
+        return texts.LM_TEXT_TOO_LONG.format(n=len(text), max=opts["max_chars"])
+    return texts.LM_TEXT_TOO_SHORT.format(min=opts["min_chars"])
+
+
+def handle_text(turn):
+    """Stores the description and asks for photos."""
+    inbound = turn.inbound
+    if inbound.kind == "voice" and not inbound.text:
+        return Retry(texts.LM_VOICE_NO_TEXT)
+    if inbound.kind not in ("text", "voice"):
+        return Retry(texts.LM_ASK_TEXT)
+    text = validate_text(inbound.text, _opts(turn))
+    if text is None:
+        return Retry(text_hint(inbound.text, _opts(turn)))
+    turn.data["text"] = text
+    return Next(S.AWAIT_PHOTOS)
+
+
+def ask_photos(turn):
+    return texts.LM_ASK_PHOTOS.format(max=_opts(turn)["max_photos"])
+
+
+def handle_photos(turn):
+    """Collects photos until the limit or 跳过 / 完成; a shared location skips ahead."""
+    inbound = turn.inbound
+    limit = int(_opts(turn)["max_photos"])
+    photos = turn.data.setdefault("photos", [])
+    if inbound.kind == "image":
+        media_id = inbound.fields.get("MediaId")
+        if not media_id:
+            return Retry(texts.LM_PHOTO_HINT)
+        photos.append(media_id)
+        if len(photos) >= limit:
+            return Next(S.AWAIT_PLACE, [turn.reply(texts.LM_PHOTO_FULL.format(n=len(photos)))])
+        return Retry(texts.LM_PHOTO_OK.format(n=len(photos), left=limit - len(photos)))
+    if inbound.kind == "location":
+        return handle_place(turn)
+    if inbound.text in texts.SKIP_WORDS:
+        return Next(S.AWAIT_PLACE)
+    return Retry(texts.LM_PHOTO_HINT)
+
+
+def _bound_grid(turn) -> Grid | None:
+    resident = turn.ctx.resident()
+    return turn.ctx.session.get(Grid, resident.grid_id) if resident and resident.grid_id else None
+
+
+def ask_place(turn):
+    grid = _bound_grid(turn)
+    if grid is not None:
+        return texts.LM_ASK_PLACE_GRID.format(community=grid.community, grid=grid.name)
+    return texts.LM_ASK_PLACE
+
+
+def handle_place(turn):
+    """Takes a shared location, a typed address, or 不变 for the bound grid."""
+    inbound, data = turn.inbound, turn.data
+    for key in ("lat", "lng", "address", "label"):
+        data.pop(key, None)
+    if inbound.kind == "location":
+        try:
+            lat, lng = float(inbound.fields["Location_X"]), float(inbound.fields["Location_Y"])
+        except (KeyError, TypeError, ValueError):
+            return Retry(texts.LM_BAD_LOCATION)
+        if not valid_location(lat, lng):
+            return Retry(texts.LM_BAD_LOCATION)
+        data.update(lat=lat, lng=lng, address=(inbound.fields.get("Label") or "").strip()[:200] or None)
+        return Next(S.AWAIT_CONFIRM)
+    if inbound.kind not in ("text", "voice") or not inbound.text:
+        return Retry(ask_place(turn))
+    if inbound.text in texts.KEEP_GRID_WORDS and _bound_grid(turn) is not None:
+        return Next(S.AWAIT_CONFIRM)
+    address = inbound.text.strip()
+    if len(address) < 4 or not is_meaningful(address):
+        return Retry(texts.LM_PLACE_TOO_SHORT)
+    data["address"] = address[:200]
+    return Next(S.AWAIT_CONFIRM)
+
+
+def ask_confirm(turn):
+    """Shows the summary: category, promised hours, urgency, and any similar open ticket."""
+    ctx = turn.ctx
+    resident = ctx.resident()
+    draft = Draft.from_data(turn.data)
+    found = assess(ctx.session, ctx.cfg, resident, draft)
+    dup = find_duplicate(ctx.session, resident, found.grid, draft.text, ctx.now)
+    turn.data["duplicate"] = dup[0].no if dup else None
+    notice = ""
+    if dup:
+        template = texts.LM_DUP_OWN if dup[1] == "own" else texts.LM_DUP_GRID
+        notice = template.format(no=dup[0].no, status=texts.STATUS_NAMES.get(dup[0].status, dup[0].status))
+    if found.priority == "urgent":
+        notice = texts.LM_SUMMARY_URGENT + notice
+    place = draft.address or (f"{found.grid.community}{found.grid.name}" if found.grid else "未说明")
+    if draft.lat is not None and not draft.address:
+        place = f"已发送的位置（{found.grid.name if found.grid else '未匹配到网格'}）"
+    preview = draft.text if len(draft.text) <= 80 else draft.text[:80] + "…"
+    return texts.LM_SUMMARY.format(text=preview, photos=len(draft.photos), place=place,
+                                   category=found.category, response_h=_hours(found.response_h),
+                                   reply_h=_hours(found.reply_h), duplicate=notice)
+
+
+def _hours(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def handle_confirm(turn):
+    """确认 creates the ticket; 关注 follows the similar one instead."""
+    ctx = turn.ctx
+    said = turn.inbound.text
+    resident = ctx.resident()
+    duplicate = turn.data.get("duplicate")
+    if said in texts.FOLLOW_WORDS and duplicate:
+        ticket = ticket_by_no(ctx.session, duplicate)
+        follow_ticket(ctx, resident, ticket)
+        return Finish([turn.reply(texts.LM_FOLLOWED.format(no=ticket.no))])
+    if said not in texts.CONFIRM_WORDS and said not in texts.SUBMIT_ANYWAY_WORDS:
+        return Retry(texts.LM_CONFIRM_HINT)
+    refusal = _over_daily_limit(turn)
+    if refusal:
+        return Finish([turn.reply(refusal)])
+    ticket, notices = create_ticket(ctx, resident, Draft.from_data(turn.data))
+    done = texts.LM_CREATED.format(no=ticket.no, response_due=when(ctx, ticket.response_due_at),
+                                   reply_due=when(ctx, ticket.reply_due_at))
+    return Finish([turn.reply(done), *notices])
+
+
+FLOW = Flow(
+    name="leave_message",
+    channel="wechat",
+    states=S,
+    first=S.AWAIT_TEXT,
+    keywords=("留言", "我要留言", "反映问题"),
+    menu_keys=("LEAVE_MESSAGE",),
+    help=texts.LM_HELP,
+    start=start,
+    steps={
+        S.AWAIT_TEXT: Step(ask=lambda turn: texts.LM_ASK_TEXT, handle=handle_text),
+        S.AWAIT_PHOTOS: Step(ask=ask_photos, handle=handle_photos),
+        S.AWAIT_PLACE: Step(ask=ask_place, handle=handle_place),
+        S.AWAIT_CONFIRM: Step(ask=ask_confirm, handle=handle_confirm),
+    },
+)
