@@ -14,13 +14,12 @@ from sqlalchemy import select
 from . import texts
 from .errors import PlatformError
 from .models import Category, Resident, Ticket
-from .nlp import sentiment
+from .nlp import sentiment, words_in
 from .outbox import enqueue
 from .replies import to_member, to_resident
 from .tickets import OPEN_STATUSES, record_event, sla_hours
 
 log = logging.getLogger(__name__)
-NEGATIVE_BELOW = 0.02   # snownlp's positive probability under which a complaint is strongly negative
 
 
 def score_sentiment(bot, limit: int = 50) -> int:
@@ -36,8 +35,10 @@ def score_sentiment(bot, limit: int = 50) -> int:
                 log.exception("sentiment failed for ticket %s", ticket.no)
                 ticket.sentiment = 0.5
             done += 1
-            if (ticket.sentiment < NEGATIVE_BELOW and ticket.priority != "urgent"
-                    and ticket.status in OPEN_STATUSES):
+            nlp = bot.cfg["nlp"]
+            angry = words_in(ticket.text, nlp["anger_words"])
+            if (ticket.sentiment < float(nlp["negative_below"]) and angry
+                    and ticket.priority != "urgent" and ticket.status in OPEN_STATUSES):
                 now = bot.clock.now()
                 ticket.priority = "urgent"
                 category = session.get(Category, ticket.category)
@@ -46,7 +47,8 @@ def score_sentiment(bot, limit: int = 50) -> int:
                 ticket.response_due_at = min(ticket.response_due_at, ticket.created_at + timedelta(hours=response_h))
                 ticket.reply_due_at = min(ticket.reply_due_at, ticket.created_at + timedelta(hours=reply_h))
                 record_event(session, ticket, "priority_raised", "system", now,
-                             reason="negative_sentiment", sentiment=round(ticket.sentiment, 4))
+                             reason="negative_sentiment", sentiment=round(ticket.sentiment, 4),
+                             words=angry)
                 if ticket.assignee_id:
                     enqueue(session, [to_member(ticket.assignee_id, texts.PRIORITY_RAISED.format(no=ticket.no))], now)
     return done

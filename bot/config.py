@@ -27,6 +27,8 @@ DEFAULTS: dict = {
         "token": "",
         "encoding_aes_key": "",
         "api_base_url": "https://api.weixin.qq.com/cgi-bin/",
+        # QR images are served from another host than the API.
+        "qrcode_url": "https://mp.weixin.qq.com/cgi-bin/showqrcode",
     },
     "wecom": {
         "corp_id": "",
@@ -52,6 +54,11 @@ DEFAULTS: dict = {
         "model": "",
         "urgent_words": ["燃气", "煤气", "漏水", "着火", "失火", "火灾", "触电", "漏电",
                          "老人摔倒", "紧急", "急需", "救命", "坍塌", "爆炸"],
+        # snownlp reads almost every complaint as negative: a priority rises only when the
+        # score is this low *and* the resident uses words of escalation.
+        "negative_below": 0.01,
+        "anger_words": ["忍无可忍", "无人理睬", "没人管", "不管不问", "多次投诉", "反复投诉", "失职",
+                        "气死", "恶心", "愤怒", "太过分", "欺人太甚", "要曝光"],
     },
     "leave_message": {
         "max_photos": 3,
@@ -203,6 +210,8 @@ def validate(cfg: dict) -> None:
         if not base.startswith(("http://", "https://")) or not base.endswith("/"):
             raise ConfigError(f"{section}.api_base_url must be an http(s) URL ending in '/', "
                               f"not {base!r}")
+    if not str(cfg["wechat"].get("qrcode_url") or "").startswith(("http://", "https://")):
+        raise ConfigError("wechat.qrcode_url must be an http(s) URL (showqrcode)")
     if cfg["wechat"].get("encoding_aes_key"):
         _require(cfg, "wechat.app_id", "safe mode needs the Official Account's AppID (wx...)")
     _number(cfg, "security.replay_window_s", 0)

@@ -118,6 +118,11 @@ class FakePlatform:
 
     def api(self, platform: str, endpoint: str):
         body = request.get_json(force=True, silent=True) if request.data else None
+        if endpoint == "showqrcode":  # a public image URL: no token, ticket only
+            if not request.args.get("ticket"):
+                return Response("not found", status=404)
+            self._record(platform, endpoint, True)
+            return Response(PIXEL, content_type="image/png")
         token = request.args.get("access_token", "")
         with self._lock:
             known = self.tokens.get(token) == platform
@@ -141,8 +146,6 @@ class FakePlatform:
             scene = ((body or {}).get("action_info") or {}).get("scene", {}).get("scene_str", "")
             ticket = base64.urlsafe_b64encode(scene.encode()).decode()
             return jsonify(ticket=ticket, url=f"http://weixin.qq.com/q/{ticket}")
-        if endpoint == "showqrcode":
-            return Response(PIXEL, content_type="image/png")
         return jsonify(errcode=0, errmsg="ok", msgid=str(next(self._seq)))
 
     def blueprint(self) -> Blueprint:

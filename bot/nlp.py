@@ -41,8 +41,8 @@ def is_meaningful(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
 
 
-def urgent_words_in(text: str, words) -> list[str]:
-    """The configured urgent words that the text contains."""
+def words_in(text: str, words) -> list[str]:
+    """The configured words (urgent, angry …) that the text contains."""
     return [w for w in words if w in text]
 
 

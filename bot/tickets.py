@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import texts
 from .models import Branch, Category, Counter, Department, Grid, Member, Resident, Ticket, TicketEvent
-from .nlp import OTHER, KeywordClassifier, similarity, urgent_words_in
+from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member
 
@@ -165,7 +165,7 @@ def assess(session: Session, cfg: dict, resident: Resident | None, draft: Draft)
     """Category, department, grid, priority and promised hours of a draft."""
     name = classifier(session).classify(draft.text)
     category = session.get(Category, name) if name != OTHER else None
-    words = urgent_words_in(draft.text, cfg["nlp"]["urgent_words"])
+    words = words_in(draft.text, cfg["nlp"]["urgent_words"])
     priority = "urgent" if words else "normal"
     response_h, reply_h = sla_hours(cfg, category, priority)
     return Assessment(name, category.department_id if category else None,
