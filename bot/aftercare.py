@@ -87,3 +87,16 @@ def fetch_photos(bot, limit: int = 20) -> int:
             ticket.photos = photos  # a new list, so the JSON column is written
             ticket.photos_pending = 0
     return done
+
+
+def close_unrated(bot) -> int:
+    """Closes resolved tickets the resident did not rate within rating.expire_days."""
+    now = bot.clock.now()
+    cutoff = now - timedelta(days=float(bot.cfg["rating"]["expire_days"]))
+    with bot.db.session() as session:
+        rows = session.scalars(select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at < cutoff)
+                               .with_for_update(skip_locked=True)).all()
+        for ticket in rows:
+            ticket.status, ticket.closed_at = "closed", now
+            record_event(session, ticket, "closed_unrated", "system", now)
+    return len(rows)

@@ -72,7 +72,10 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     app.extensions["bot"] = bot
     from .webhook import bp as webhook_bp
 
+    from .api import bp as api_bp
+
     app.register_blueprint(webhook_bp)
+    app.register_blueprint(api_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 

@@ -29,6 +29,8 @@ DEFAULTS: dict = {
         "api_base_url": "https://api.weixin.qq.com/cgi-bin/",
         # QR images are served from another host than the API.
         "qrcode_url": "https://mp.weixin.qq.com/cgi-bin/showqrcode",
+        # A template notice sent when a reply cannot reach the resident (outside 48 h); "" = none.
+        "notice_template_id": "",
     },
     "wecom": {
         "corp_id": "",
@@ -68,6 +70,7 @@ DEFAULTS: dict = {
         "max_tickets_per_day": 5,
     },
     "flows": {"ttl_s": 1800},
+    "rating": {"expire_days": 7},
     "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
     "dedupe": {"ttl_s": 600},
     "dev": {"console": False, "fake_platform": False},

@@ -192,6 +192,13 @@ class FlowEngine:
         outcome = flow.steps[current].handle(turn)
         return self._apply(ctx, flow, state, current, turn, outcome)
 
+    def begin(self, ctx, name: str, state: StrEnum, data: dict) -> list[Reply]:
+        """Starts a flow at a given state with data (a card button, a shortcut word)."""
+        flow = self.flows[name]
+        saved = {"flow": name, "state": state.value, "data": data, "history": []}
+        self._save_later(ctx, saved)
+        return self._ask(flow, state, Turn(ctx, data))
+
     def _start(self, ctx, flow: Flow) -> list[Reply]:
         state = {"flow": flow.name, "state": flow.first.value, "data": {}, "history": []}
         turn = Turn(ctx, state["data"])

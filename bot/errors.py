@@ -33,3 +33,7 @@ class PlatformError(BotError):
         self.errcode = errcode
         self.errmsg = errmsg
         self.http_status = http_status
+
+
+class Refused(BotError):
+    """An action a person may not take now; the message tells them why (nothing changed)."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from . import texts
 from .errors import PlatformError
 from .models import OutboxAttempt, OutboxMessage
 from .platform import OUTSIDE_WINDOW, OVER_WINDOW_COUNT, PERMANENT_ERRORS
@@ -33,13 +34,18 @@ def enqueue(session: Session, replies, now: datetime) -> list[OutboxMessage]:
 
 
 def release_parked(session: Session, channel: str, recipient: str, now: datetime) -> int:
-    """Frees messages parked outside a resident's 48-hour window: they have just written."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.channel == channel, OutboxMessage.recipient == recipient,
-               OutboxMessage.status == "parked")
-        .values(status="pending", next_attempt_at=now, lease_until=None))
-    return result.rowcount or 0
+    """Frees messages parked outside a resident's 48-hour window: they have just written.
+
+    Each goes out with a short preface, since it answers something said days ago.
+    """
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.channel == channel, OutboxMessage.recipient == recipient,
+        OutboxMessage.status == "parked")).all()
+    for row in rows:
+        if row.kind == "text" and not row.body.get("content", "").startswith(texts.R_PARKED_PREFACE):
+            row.body = {**row.body, "content": texts.R_PARKED_PREFACE + row.body.get("content", "")}
+        row.status, row.next_attempt_at, row.lease_until = "pending", now, None
+    return len(rows)
 
 
 def backoff(attempts: int, cap_s: float) -> float:
@@ -108,6 +114,14 @@ class OutboxWorker:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(**values))
             session.add(OutboxAttempt(outbox_id=msg.id, at=now, ok=status == "sent",
                                       errcode=errcode, detail=detail))
+            template = self.bot.cfg["wechat"].get("notice_template_id")
+            if status == "parked" and template and msg.kind == "text":
+                # Outside the window only a template notice gets through: say there is news.
+                enqueue(session, [Reply("wechat", msg.recipient, "template", {
+                    "template_id": template,
+                    "data": {"first": {"value": texts.NOTICE_FIRST},
+                             "keyword1": {"value": msg.body.get("content", "")[:20]},
+                             "remark": {"value": texts.NOTICE_REMARK}}})], now)
         if status != "sent":
             log.warning("outbox %s to %s:%s: %s (%s)", msg.id, msg.channel, msg.recipient,
                         status, detail)

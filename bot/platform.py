@@ -119,7 +119,9 @@ class MpClient(_SharedToken, _MpClient):
         return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
 
     def send(self, reply: Reply):
-        """Sends a customer-service message to a resident."""
+        """Sends a customer-service message (or a template notice) to a resident."""
+        if reply.kind == "template":
+            return self.call("post", "message/template/send", data={"touser": reply.to, **reply.body})
         return self.call("post", "message/custom/send",
                          data={"touser": reply.to, "msgtype": reply.kind, reply.kind: reply.body})
 

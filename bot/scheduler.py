@@ -44,11 +44,12 @@ class Leadership:
 
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
-    from .aftercare import fetch_photos, score_sentiment
+    from .aftercare import close_unrated, fetch_photos, score_sentiment
 
     return [
         ("photos", fetch_photos, {"trigger": "interval", "seconds": 10}),
         ("sentiment", score_sentiment, {"trigger": "interval", "seconds": 15}),
+        ("close_unrated", close_unrated, {"trigger": "interval", "minutes": 10}),
     ]
 
 

@@ -31,7 +31,7 @@ MEMBER_MENU = (
     "· 我的工单 —— 查看待办\n"
     "· 工单 <编号> —— 查看详情\n"
     "· 接单 <编号> / 回复 <编号> <内容> / 办结 <编号> <说明> / 转派 <编号> <部门或党员>\n"
-    "· 积分 —— 查看本月积分"
+    "· 书记：指派 <编号> <党员>，督办 —— 查看本支部超期工单"
 )
 MEMBER_UNKNOWN = "您好，这个企业微信应用只为党员开放。如需开通，请联系支部书记。"
 UNSUPPORTED_KIND = "暂时只能处理文字、语音、图片和位置消息。" + "发送“帮助”查看可以做什么。"
@@ -104,3 +104,67 @@ PHOTO_OUTSIDE_FLOW = "收到照片。如果要反映问题，请先发送“留�
 LOCATION_OUTSIDE_FLOW = "收到位置。如果要反映问题，请先发送“留言”，再按提示说明地点。"
 CARD_ACTIONS = (("接单", "accept"), ("回复", "reply"), ("办结", "resolve"), ("转派", "transfer"))
 PHOTO_LOST = "您留言 {no} 的第{n}张照片没能保存（微信服务器已过期或不可用），如需补充请在回复时说明。"
+
+# -- members at work (WeCom) -----------------------------------------------------------
+W_NEED_NO = "请带上工单编号，例如：{example}"
+W_NO_SUCH = "没有找到工单 {no}，请核对编号（可发送“我的工单”查看）。"
+W_NOT_MEMBER = MEMBER_UNKNOWN
+W_OUT_OF_SCOPE = "工单 {no} 不在您的办理范围（只能处理分派给您或本网格的工单；书记可处理本支部工单），未做任何修改。"
+W_SECRETARY_ONLY = "“{action}”只有支部书记可以使用。"
+W_EMPTY_REPLY = "回复内容不能为空，例如：回复 {no} 已联系物业，明天上午维修。"
+W_EMPTY_SUMMARY = "请写上办结说明，例如：办结 {no} 路灯已更换，恢复照明。"
+W_CLOSED = "工单 {no} 当前状态为“{status}”，不能再{action}。"
+W_ACCEPTED = "已接单 {no}。请在{reply_due}前答复居民。"
+W_ALREADY_ACCEPTED = "工单 {no} 已经接单。"
+W_REPLIED = "已把回复发送给居民（工单 {no}）。"
+W_RESOLVED = "工单 {no} 已办结，已请居民评价。"
+W_TRANSFERRED = "工单 {no} 已转派给{target}。"
+W_TRANSFER_UNKNOWN = "没有找到“{target}”。可以转派给部门（{departments}）或本支部党员（姓名或账号）。"
+W_TRANSFER_SAME = "工单 {no} 已经由{target}办理。"
+W_ASSIGNED = "工单 {no} 已指派给{target}。"
+W_ASK_REPLY = "请输入给居民的回复（工单 {no}），发送“取消”放弃。"
+W_ASK_SUMMARY = "请输入办结说明（工单 {no}），发送“取消”放弃。"
+W_ASK_TARGET = "请输入转派对象：部门名称或党员姓名（工单 {no}），发送“取消”放弃。"
+W_CARD_EXPIRED = "这张卡片已失效：工单 {no} 当前状态为“{status}”。发送“工单 {no}”查看最新情况。"
+W_QUEUE_EMPTY = "您目前没有待办工单。"
+W_QUEUE_HEADER = "您的待办工单（{n}件，按截止时间排序）："
+W_QUEUE_LINE = "{flag}{no}｜{status}｜{category}｜{due}\n  {text}"
+W_OVERDUE_EMPTY = "本支部目前没有超期工单。"
+W_OVERDUE_HEADER = "督办台账：本支部超期工单{n}件"
+W_OVERDUE_LINE = "{no}｜{assignee}｜{status}｜超期{hours}小时\n  {text}"
+W_DETAIL = ("工单 {no}｜{status}｜{priority}\n分类：{category}｜{department}\n地点：{place}\n"
+            "办理人：{assignee}\n响应时限：{response_due}｜答复时限：{reply_due}\n内容：{text}\n处理记录：")
+W_DETAIL_EVENT = "· {at} {what}"
+W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
+NEW_ASSIGNMENT = "您有新工单 {no}（{by}指派），请及时处理。"
+SECRETARY_ALERT_UNSATISFIED = "【不满意】居民对工单 {no} 的办理不满意，已重新交办给{assignee}，请督办。"
+EVENT_NAMES = {
+    "created": "居民提交", "assigned": "分派", "accepted": "接单", "replied": "答复",
+    "resolved": "办结", "rated": "居民评价", "reopened": "重新办理", "transferred": "转派",
+    "closed": "关闭", "followed": "居民关注", "priority_raised": "升级为紧急", "refused": "越权操作被拒绝",
+    "photo_saved": "照片已保存", "photo_lost": "照片未能保存", "rating_comment": "评价意见",
+    "closed_unrated": "超时未评价关闭", "recategorised": "改分类",
+}
+
+# -- the resident hears every step ---------------------------------------------------------
+R_ACCEPTED = "您的留言 {no} 已由党员{member}接单，将在{reply_due}前答复您。"
+R_REPLY = "【留言 {no} 的回复】\n{text}\n——{member}"
+R_TRANSFERRED = "您的留言 {no} 已转交{target}办理。"
+R_RESOLVED = ("您的留言 {no} 已办结：{summary}\n"
+              "请为办理结果评价：回复“满意”“基本满意”或“不满意”（也可以打1–5分）。")
+NOTICE_FIRST = "您的留言有新进展"
+NOTICE_REMARK = "请进入公众号发送任意消息查看详情。"
+R_PARKED_PREFACE = "（您之前的留言有了新进展，因超过48小时未互动暂存，现补发）\n"
+
+# -- rating (评价) ---------------------------------------------------------------------------
+RATE_WORDS = {"满意": "满意", "非常满意": "满意", "基本满意": "基本满意", "一般": "基本满意",
+              "不满意": "不满意", "很不满意": "不满意", "5": "满意", "4": "满意", "3": "基本满意",
+              "2": "不满意", "1": "不满意"}
+RATE_NOTHING = "您目前没有待评价的留言。"
+RATE_NOT_YOURS = "留言 {no} 不是您提交的，不能评价。"
+RATE_ASK = "请评价留言 {no} 的办理结果：回复“满意”“基本满意”或“不满意”（也可以打1–5分）。"
+RATE_HINT = "请回复“满意”“基本满意”或“不满意”，或者打1–5分。"
+RATE_ASK_COMMENT = "谢谢您的评价！还想说点什么吗？直接输入意见，或回复“跳过”结束。"
+RATE_THANKS = "感谢您的评价，我们会继续努力！"
+RATE_REOPENED = "很抱歉让您不满意。留言 {no} 已重新交办，支部书记会督办。"
+RATE_COMMENT_SAVED = "您的意见已记录，谢谢！"

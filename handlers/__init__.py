@@ -36,4 +36,4 @@ def freeze() -> None:
     _frozen = True
 
 
-from . import click, image, location, subscribe, text, unknown, voice, wecom  # noqa: E402,F401
+from . import card, click, image, location, subscribe, text, unknown, voice, wecom  # noqa: E402,F401

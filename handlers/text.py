@@ -1,17 +1,28 @@
 """A resident's text outside any flow: help, my tickets, or a long text offered as a ticket."""
+import re
+
 from bot import texts
 from bot.nlp import is_meaningful
 from bot.tickets import my_tickets_text
+from flows import rate
 from flows.leave_message import offer_key
 
 from . import handles
 
 MY_TICKETS_WORDS = ("查询", "我的留言", "进度", "我的工单")
+RATE_NO = re.compile(r"^评价\s*(\d{8}-\d{4})$")
 OFFER_TTL_S = 1800
 
 
 def read_text(ctx, said: str):
     """Answers words a resident sends outside a flow (typed, or spoken and recognised)."""
+    named = RATE_NO.match(said)
+    if named:
+        return rate.start_for(ctx, named.group(1))
+    if said in texts.RATE_WORDS:
+        waiting = rate.waiting_ticket(ctx, ctx.resident())
+        if waiting is not None:
+            return rate.rate_now(ctx, waiting, texts.RATE_WORDS[said])
     if said in MY_TICKETS_WORDS:
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):

@@ -4,6 +4,7 @@ people who talk to the webhooks through signed, encrypted callbacks."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,6 +136,16 @@ class People:
     def member(self, userid: str) -> Person:
         return Person(self.app.extensions["bot"].cfg, "wecom", userid, self._post,
                       now=self.clock.timestamp)
+
+
+    def file_ticket(self, openid: str, text: str, scene: str | None = "grid-g1") -> str:
+        """A resident leaves a message through the 留言 flow; returns the ticket number."""
+        person = self.resident(openid)
+        person.subscribes(scene)
+        for said in ("留言", text, "跳过", "不变" if scene else "幸福里社区3号楼"):
+            person.says(said)
+        answer = person.says("确认")
+        return re.search(r"\d{8}-\d{4}", answer).group(0)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import threading
 
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.models import OutboxAttempt, OutboxMessage
 from bot.outbox import OutboxWorker, enqueue
 from bot.replies import to_member, to_resident
@@ -81,7 +82,8 @@ def test_outside_the_48_hour_window_the_message_waits_for_the_resident(bot, fake
     assert fake.sent("wechat") == []
     people.resident("o-alice").says("你好")   # the resident writes: the window opens
     deliver()
-    assert [c["json"]["text"]["content"] for c in fake.sent("wechat", "o-alice")] == ["您的留言已办结"]
+    assert [c["json"]["text"]["content"] for c in fake.sent("wechat", "o-alice")] == \
+        [texts.R_PARKED_PREFACE + "您的留言已办结"]
     assert statuses(bot) == ["sent"]
 
 
@@ -143,3 +145,14 @@ def test_media_download_uses_the_configured_base_url(bot, fake):
     data = bot.platform.clients["wechat"].download_media("MEDIA1")
     assert data.startswith(b"\x89PNG")
     assert [c["endpoint"] for c in fake.calls] == ["token", "media/get"]
+
+
+def test_a_parked_message_triggers_the_configured_template_notice(bot, fake, deliver):
+    bot.cfg["wechat"]["notice_template_id"] = "TPL-1"
+    fake.fail("message/custom/send", errcode=45015, times=1)
+    queue(bot, to_resident("o-alice", "您的留言已办结"))
+    deliver()
+    deliver()
+    [notice] = [c for c in fake.sent("wechat", "o-alice") if c["endpoint"] == "message/template/send"]
+    assert notice["json"]["template_id"] == "TPL-1"
+    assert notice["json"]["data"]["keyword1"]["value"] == "您的留言已办结"

@@ -22,4 +22,4 @@ def test_a_dead_leaders_lease_expires(bot):
 
 
 def test_the_jobs_are_declared(bot):
-    assert [name for name, _, _ in jobs(bot)] == ["photos", "sentiment"]
+    assert [name for name, _, _ in jobs(bot)] == ["photos", "sentiment", "close_unrated"]

@@ -1,0 +1,189 @@
+"""Admin JSON API under /api/v1 (read-only): tickets, members, figures. Bearer token from config."""
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timezone
+from statistics import median
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import func, select
+
+from .models import Member, Resident, Ticket, TicketEvent
+from .privacy import mask_pii
+from .texts import STATUS_NAMES
+from .tickets import OPEN_STATUSES
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+SATISFIED = ("满意", "基本满意")
+
+
+class ApiError(Exception):
+    """A request the API refuses, with its HTTP status and reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return jsonify(error=exc.reason), exc.status
+
+
+@bp.before_request
+def _authorise():
+    expected = current_app.extensions["bot"].cfg["admin"]["api_token"]
+    given = request.headers.get("Authorization", "")
+    if not expected or not given.startswith("Bearer ") or \
+            not hmac.compare_digest(given[7:].encode(), expected.encode()):
+        raise ApiError(401, "a valid bearer token is required")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 time such as 2026-11-20T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=current_app.extensions["bot"].tz)
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _filters():
+    """The ticket filters a request names; unknown values are a 400 with the reason."""
+    conditions = []
+    status = request.args.get("status")
+    if status:
+        unknown = [s for s in status.split(",") if s not in STATUS_NAMES]
+        if unknown:
+            raise ApiError(400, f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_NAMES)}")
+        conditions.append(Ticket.status.in_(status.split(",")))
+    for arg, column in (("grid", Ticket.grid_id), ("branch", Ticket.branch_id),
+                        ("assignee", Ticket.assignee_id), ("category", Ticket.category)):
+        if request.args.get(arg):
+            conditions.append(column == request.args[arg])
+    if request.args.get("resident"):
+        conditions.append(Ticket.resident_id == select(Resident.id).where(
+            Resident.openid == request.args["resident"]).scalar_subquery())
+    since, until = _time_arg("since"), _time_arg("until")
+    if since:
+        conditions.append(Ticket.created_at >= since)
+    if until:
+        conditions.append(Ticket.created_at < until)
+    if since and until and since >= until:
+        raise ApiError(400, "since must be before until")
+    return conditions
+
+
+def ticket_json(ticket: Ticket, openid: str | None) -> dict:
+    """A ticket as the API shows it (personal numbers masked)."""
+    return {
+        "no": ticket.no, "status": ticket.status, "priority": ticket.priority,
+        "category": ticket.category, "department": ticket.department_id, "grid": ticket.grid_id,
+        "branch": ticket.branch_id, "assignee": ticket.assignee_id, "resident": openid,
+        "text": mask_pii(ticket.text), "address": mask_pii(ticket.address or "") or None,
+        "photos": len(ticket.photos or []), "rating": ticket.rating,
+        "created_at": _iso(ticket.created_at), "response_due_at": _iso(ticket.response_due_at),
+        "reply_due_at": _iso(ticket.reply_due_at), "first_response_at": _iso(ticket.first_response_at),
+        "first_reply_at": _iso(ticket.first_reply_at), "resolved_at": _iso(ticket.resolved_at),
+        "closed_at": _iso(ticket.closed_at),
+    }
+
+
+@bp.get("/tickets")
+def list_tickets():
+    """Tickets, newest first, filtered and paginated."""
+    bot = current_app.extensions["bot"]
+    page, per_page = _int_arg("page", 1, 1, 10**6), _int_arg("per_page", 50, 1, 200)
+    conditions = _filters()
+    with bot.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+        rows = session.execute(
+            select(Ticket, Resident.openid).outerjoin(Resident, Resident.id == Ticket.resident_id)
+            .where(*conditions).order_by(Ticket.id.desc())
+            .limit(per_page).offset((page - 1) * per_page)).all()
+        items = [ticket_json(t, openid) for t, openid in rows]
+    return jsonify(items=items, page=page, per_page=per_page, total=total)
+
+
+@bp.get("/tickets/<no>")
+def get_ticket(no):
+    """One ticket with its events, in order."""
+    bot = current_app.extensions["bot"]
+    with bot.db.session() as session:
+        row = session.execute(select(Ticket, Resident.openid)
+                              .outerjoin(Resident, Resident.id == Ticket.resident_id)
+                              .where(Ticket.no == no)).first()
+        if row is None:
+            raise ApiError(404, f"no ticket {no}")
+        ticket, openid = row
+        events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                 .order_by(TicketEvent.id)).all()
+        body = ticket_json(ticket, openid)
+        body["events"] = [{"id": e.id, "at": _iso(e.at), "kind": e.kind, "actor": e.actor,
+                           "data": {k: mask_pii(v) if isinstance(v, str) else v for k, v in e.data.items()},
+                           "hash": e.hash} for e in events]
+    return jsonify(body)
+
+
+@bp.get("/members")
+def list_members():
+    """Members with their open ticket counts."""
+    bot = current_app.extensions["bot"]
+    with bot.db.session() as session:
+        open_counts = dict(session.execute(
+            select(Ticket.assignee_id, func.count()).where(Ticket.status.in_(OPEN_STATUSES))
+            .group_by(Ticket.assignee_id)).all())
+        members = session.scalars(select(Member).order_by(Member.userid)).all()
+        items = [{"userid": m.userid, "name": m.name, "branch": m.branch_id, "role": m.role,
+                  "skills": m.skills, "away": m.away, "active": m.active,
+                  "open_tickets": open_counts.get(m.userid, 0)} for m in members]
+    return jsonify(items=items)
+
+
+def _hours(pairs) -> float | None:
+    values = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+    return round(median(values), 2) if values else None
+
+
+@bp.get("/stats")
+def stats():
+    """Counts by status and category, median response and reply hours, SLA met %, satisfaction %."""
+    bot = current_app.extensions["bot"]
+    conditions = _filters()
+    now = bot.clock.now()
+    with bot.db.session() as session:
+        by_status = dict(session.execute(select(Ticket.status, func.count()).where(*conditions)
+                                         .group_by(Ticket.status)).all())
+        by_category = dict(session.execute(select(Ticket.category, func.count()).where(*conditions)
+                                           .group_by(Ticket.category)).all())
+        times = session.execute(select(Ticket.created_at, Ticket.first_response_at, Ticket.first_reply_at,
+                                       Ticket.response_due_at, Ticket.reply_due_at)
+                                .where(*conditions)).all()
+        ratings = session.execute(
+            select(TicketEvent.data).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(TicketEvent.kind == "rated", *conditions)).scalars().all()
+    # A ticket counts for the SLA once it was answered or its reply came due.
+    judged = [t for t in times if t.first_reply_at is not None or (t.reply_due_at and t.reply_due_at <= now)]
+    met = [t for t in judged if t.first_response_at is not None and t.first_reply_at is not None
+           and t.first_response_at <= t.response_due_at and t.first_reply_at <= t.reply_due_at]
+    satisfied = [r for r in ratings if r.get("rating") in SATISFIED]
+    return jsonify(
+        total=sum(by_status.values()), by_status=by_status, by_category=by_category,
+        median_response_h=_hours((t.created_at, t.first_response_at) for t in times),
+        median_reply_h=_hours((t.created_at, t.first_reply_at) for t in times),
+        sla_met_pct=round(100 * len(met) / len(judged), 1) if judged else None,
+        satisfaction_pct=round(100 * len(satisfied) / len(ratings), 1) if ratings else None,
+        rated=len(ratings), as_of=_iso(now))

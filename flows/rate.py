@@ -1,0 +1,101 @@
+"""评价: the resident rates a resolved ticket once, then may add a comment."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from bot import texts, work
+from bot.engine import Finish, Flow, Next, Retry, Step
+from bot.models import Ticket
+from bot.tickets import record_event, ticket_by_no
+
+
+class S(StrEnum):
+    AWAIT_SCORE = "await_score"
+    AWAIT_COMMENT = "await_comment"
+
+
+def waiting_ticket(ctx, resident) -> Ticket | None:
+    """The resident's latest resolved ticket that still waits for a rating."""
+    if resident is None:
+        return None
+    return ctx.session.scalar(select(Ticket).where(Ticket.resident_id == resident.id,
+                                                   Ticket.status == "resolved")
+                              .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
+
+
+def start(turn):
+    """Finds the ticket to rate, or says there is none."""
+    ticket = waiting_ticket(turn.ctx, turn.ctx.resident())
+    if ticket is None:
+        return Finish([turn.reply(texts.RATE_NOTHING)])
+    turn.data["no"] = ticket.no
+    return None
+
+
+def start_for(ctx, no: str) -> list:
+    """评价 <no>: rates a named ticket, refusing someone else's."""
+    resident = ctx.resident()
+    ticket = ticket_by_no(ctx.session, no)
+    if ticket is None or resident is None or ticket.resident_id != resident.id:
+        return [ctx.reply(texts.RATE_NOT_YOURS.format(no=no))]
+    if ticket.status != "resolved":
+        return [ctx.reply(texts.RATE_NOTHING)]
+    return ctx.bot.engine.begin(ctx, FLOW.name, S.AWAIT_SCORE, {"no": no})
+
+
+def _record(ctx, ticket: Ticket, rating: str) -> list | None:
+    """Records the rating (None if it was already rated) and says thanks or sorry."""
+    outcome = work.rate(ctx, ctx.resident(), ticket, rating)
+    if outcome is None:
+        return None
+    said = texts.RATE_REOPENED.format(no=ticket.no) if rating == "不满意" else texts.RATE_THANKS
+    return [ctx.reply(said), *outcome]
+
+
+def rate_now(ctx, ticket: Ticket, rating: str) -> list:
+    """A rating word sent outside the flow: record it, then ask for a comment."""
+    replies = _record(ctx, ticket, rating)
+    if replies is None:
+        return [ctx.reply(texts.RATE_NOTHING)]
+    return [*replies, *ctx.bot.engine.begin(ctx, FLOW.name, S.AWAIT_COMMENT, {"no": ticket.no})]
+
+
+def handle_score(turn):
+    """Takes 满意 / 基本满意 / 不满意 or 1–5; the first answer counts."""
+    rating = texts.RATE_WORDS.get(turn.inbound.text)
+    if rating is None:
+        return Retry(texts.RATE_HINT)
+    replies = _record(turn.ctx, ticket_by_no(turn.ctx.session, turn.data["no"]), rating)
+    if replies is None:
+        return Finish([turn.reply(texts.RATE_NOTHING)])
+    return Next(S.AWAIT_COMMENT, replies)
+
+
+def handle_comment(turn):
+    said = turn.inbound.text
+    if turn.inbound.kind not in ("text", "voice") or not said:
+        return Retry(texts.RATE_ASK_COMMENT)
+    if said in texts.SKIP_WORDS:
+        return Finish([])
+    ticket = ticket_by_no(turn.ctx.session, turn.data["no"])
+    record_event(turn.ctx.session, ticket, "rating_comment", f"resident:{turn.inbound.user}",
+                 turn.ctx.now, text=said[:500])
+    return Finish([turn.reply(texts.RATE_COMMENT_SAVED)])
+
+
+FLOW = Flow(
+    name="rate",
+    channel="wechat",
+    states=S,
+    first=S.AWAIT_SCORE,
+    keywords=("评价",),
+    menu_keys=("RATE",),
+    help=texts.RATE_HINT,
+    start=start,
+    steps={
+        S.AWAIT_SCORE: Step(ask=lambda turn: texts.RATE_ASK.format(no=turn.data["no"]), handle=handle_score),
+        S.AWAIT_COMMENT: Step(ask=lambda turn: texts.RATE_ASK_COMMENT, handle=handle_comment),
+    },
+)
