@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from . import texts
 from .errors import PlatformError
-from .models import Category, Resident, Ticket
+from .models import Resident, Ticket
 from .nlp import sentiment, words_in
 from .outbox import enqueue
 from .replies import to_member, to_resident
-from .tickets import OPEN_STATUSES, record_event, sla_hours
+from .tickets import OPEN_STATUSES, record_event, schedule_due
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,15 @@ def score_sentiment(bot, limit: int = 50) -> int:
             if (ticket.sentiment < float(nlp["negative_below"]) and angry
                     and ticket.priority != "urgent" and ticket.status in OPEN_STATUSES):
                 now = bot.clock.now()
+                before = (ticket.response_due_at, ticket.response_remind_at,
+                          ticket.reply_due_at, ticket.reply_remind_at)
                 ticket.priority = "urgent"
-                category = session.get(Category, ticket.category)
-                response_h, reply_h = sla_hours(bot.cfg, category, "urgent")
+                schedule_due(bot, session, ticket, ticket.created_at)
                 # Only ever bring a due time closer.
-                ticket.response_due_at = min(ticket.response_due_at, ticket.created_at + timedelta(hours=response_h))
-                ticket.reply_due_at = min(ticket.reply_due_at, ticket.created_at + timedelta(hours=reply_h))
+                (ticket.response_due_at, ticket.response_remind_at, ticket.reply_due_at,
+                 ticket.reply_remind_at) = (min(a, b) for a, b in zip(before, (
+                     ticket.response_due_at, ticket.response_remind_at,
+                     ticket.reply_due_at, ticket.reply_remind_at)))
                 record_event(session, ticket, "priority_raised", "system", now,
                              reason="negative_sentiment", sentiment=round(ticket.sentiment, 4),
                              words=angry)

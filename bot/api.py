@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timezone
-from statistics import median
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from .models import Member, Resident, Ticket, TicketEvent
+from .figures import ticket_figures
+from .models import Branch, Member, Resident, Ticket, TicketEvent
 from .privacy import mask_pii
 from .texts import STATUS_NAMES
 from .tickets import OPEN_STATUSES
+from .work import overdue_tickets
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-SATISFIED = ("满意", "基本满意")
 
 
 class ApiError(Exception):
@@ -153,11 +153,6 @@ def list_members():
     return jsonify(items=items)
 
 
-def _hours(pairs) -> float | None:
-    values = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
-    return round(median(values), 2) if values else None
-
-
 @bp.get("/stats")
 def stats():
     """Counts by status and category, median response and reply hours, SLA met %, satisfaction %."""
@@ -165,25 +160,23 @@ def stats():
     conditions = _filters()
     now = bot.clock.now()
     with bot.db.session() as session:
-        by_status = dict(session.execute(select(Ticket.status, func.count()).where(*conditions)
-                                         .group_by(Ticket.status)).all())
-        by_category = dict(session.execute(select(Ticket.category, func.count()).where(*conditions)
-                                           .group_by(Ticket.category)).all())
-        times = session.execute(select(Ticket.created_at, Ticket.first_response_at, Ticket.first_reply_at,
-                                       Ticket.response_due_at, Ticket.reply_due_at)
-                                .where(*conditions)).all()
-        ratings = session.execute(
-            select(TicketEvent.data).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-            .where(TicketEvent.kind == "rated", *conditions)).scalars().all()
-    # A ticket counts for the SLA once it was answered or its reply came due.
-    judged = [t for t in times if t.first_reply_at is not None or (t.reply_due_at and t.reply_due_at <= now)]
-    met = [t for t in judged if t.first_response_at is not None and t.first_reply_at is not None
-           and t.first_response_at <= t.response_due_at and t.first_reply_at <= t.reply_due_at]
-    satisfied = [r for r in ratings if r.get("rating") in SATISFIED]
-    return jsonify(
-        total=sum(by_status.values()), by_status=by_status, by_category=by_category,
-        median_response_h=_hours((t.created_at, t.first_response_at) for t in times),
-        median_reply_h=_hours((t.created_at, t.first_reply_at) for t in times),
-        sla_met_pct=round(100 * len(met) / len(judged), 1) if judged else None,
-        satisfaction_pct=round(100 * len(satisfied) / len(ratings), 1) if ratings else None,
-        rated=len(ratings), as_of=_iso(now))
+        figures = ticket_figures(session, conditions, now).as_dict()
+    return jsonify(**figures, as_of=_iso(now))
+
+
+@bp.get("/overdue")
+def overdue():
+    """督办台账: open tickets past their due time, per branch (all branches without a filter)."""
+    bot = current_app.extensions["bot"]
+    now = bot.clock.now()
+    with bot.db.session() as session:
+        branches = [request.args["branch"]] if request.args.get("branch") else \
+            session.scalars(select(Branch.id).order_by(Branch.id)).all()
+        items = []
+        for branch_id in branches:
+            for ticket in overdue_tickets(session, branch_id, now):
+                due = ticket.response_due_at if ticket.first_response_at is None else ticket.reply_due_at
+                items.append({**ticket_json(ticket, None), "overdue_stage":
+                              "response" if ticket.first_response_at is None else "reply",
+                              "overdue_h": round((now - due).total_seconds() / 3600, 1)})
+    return jsonify(items=items, as_of=_iso(now))

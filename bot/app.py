@@ -15,6 +15,7 @@ from .errors import OrgFileError
 from .org import load_org, service_config, sync_org
 from .platform import Platform
 from .wire import Wire
+from .workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class Bot:
         self.cfg = cfg
         self.clock = clock or Clock()
         self.tz = ZoneInfo(cfg["timezone"])
+        self.calendar = WorkCalendar(cfg)
         self.db = Database(database_url(cfg))
         self.redis = kv.connect(cfg)
         self.wires = {channel: Wire.from_config(cfg, channel) for channel in ("wechat", "wecom")}

@@ -8,6 +8,7 @@ import base64
 import binascii
 import copy
 import os
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +72,12 @@ DEFAULTS: dict = {
     },
     "flows": {"ttl_s": 1800},
     "rating": {"expire_days": 7},
+    # Holidays and make-up working days for years chinese-calendar does not know yet.
+    "calendar": {"holidays": [], "workdays": []},
+    "digest": {"weekday": 0, "time": "08:30", "top_members": 5, "top_keywords": 8},
+    "stars": {"day": 1, "time": "09:00", "share": 0.1},
+    "compliance": {"response_h": 48, "satisfaction_pct": 85, "participation_pct": 70,
+                   "period_days": 30, "time": "09:00", "high_gap": 20},
     "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
     "dedupe": {"ttl_s": 600},
     "dev": {"console": False, "fake_platform": False},
@@ -229,10 +236,35 @@ def validate(cfg: dict) -> None:
     if quiet is not None and (not isinstance(quiet, list) or len(quiet) != 2
                               or not all(_is_hhmm(x) for x in quiet)):
         raise ConfigError("sla.quiet_hours must be null or two times like [\"22:00\", \"07:00\"]")
+    hours = cfg["sla"].get("working_hours")
+    if hours is not None and (not isinstance(hours, list) or len(hours) != 2
+                              or not all(_is_hhmm(x) for x in hours) or _minutes(hours[0]) >= _minutes(hours[1])):
+        raise ConfigError("sla.working_hours must be null or [start, end] like [\"09:00\", \"17:30\"]")
+    for key in ("holidays", "workdays"):
+        for day in (cfg.get("calendar") or {}).get(key) or []:
+            try:
+                date.fromisoformat(str(day))
+            except ValueError:
+                raise ConfigError(f"calendar.{key} has {day!r}; write dates as 2027-01-01") from None
+    for dotted in ("digest.time", "stars.time", "compliance.time"):
+        section, key = dotted.split(".")
+        if not _is_hhmm(cfg[section].get(key)):
+            raise ConfigError(f"{dotted} must be a time like \"08:30\"")
+    if cfg["digest"].get("weekday") not in range(7):
+        raise ConfigError("digest.weekday must be 0 (Monday) to 6 (Sunday)")
+    if cfg["stars"].get("day") not in range(1, 29):
+        raise ConfigError("stars.day must be a day of the month from 1 to 28")
+    for key in ("response_h", "satisfaction_pct", "participation_pct", "period_days", "high_gap"):
+        _number(cfg, f"compliance.{key}", 0, float)
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):
             raise ConfigError(f"{dotted} must be a URL string (empty for the embedded default)")
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = str(value).split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _is_hhmm(value) -> bool:

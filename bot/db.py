@@ -8,9 +8,23 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def insert_ignore(session: Session, model, **values) -> bool:
+    """Inserts a row unless its unique key exists; True when this call inserted it.
+
+    The database decides, so two processes racing for the same row cannot both win.
+    """
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    # RETURNING says exactly whether this statement inserted (rowcount is -1 on psycopg).
+    key = model.__table__.primary_key.columns.values()[0]
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing().returning(key))
+    return result.first() is not None
 
 
 def database_url(cfg: dict) -> str:

@@ -138,6 +138,10 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reply_remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -226,3 +230,30 @@ class OutboxAttempt(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     errcode: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class SlaNotice(Base):
+    """A reminder or escalation sent for one ticket, stage (window), level and round: never twice."""
+
+    __tablename__ = "sla_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))       # response | reply
+    level: Mapped[str] = mapped_column(String(16))       # remind | escalate
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "stage", "level", "round", name="uq_sla_notice"),)
+
+
+class ScheduledSend(Base):
+    """A periodic send (digest, stars, alert, reminder) done for a scope and period: never twice."""
+
+    __tablename__ = "scheduled_sends"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(128))
+    period: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "scope", "period", name="uq_scheduled_send"),)

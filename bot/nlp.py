@@ -72,3 +72,12 @@ def sentiment(text: str) -> float:
     from snownlp import SnowNLP
 
     return float(SnowNLP(complaint_part(text)).sentiments)
+
+
+def keywords(texts: list[str], k: int) -> list[str]:
+    """The k most telling words across texts (jieba TF-IDF; imported here, in the worker)."""
+    if not texts:
+        return []
+    import jieba.analyse
+
+    return jieba.analyse.extract_tags("\n".join(texts), topK=k)

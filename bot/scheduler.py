@@ -45,11 +45,24 @@ class Leadership:
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
     from .aftercare import close_unrated, fetch_photos, score_sentiment
+    from .compliance import check_calendar, monitor_compliance
+    from .digest import announce_stars, send_weekly_digests
+    from .outbox import OutboxWorker
+    from .sla import sweep_sla
 
+    every = lambda **kw: {"trigger": "interval", **kw}  # noqa: E731
     return [
-        ("photos", fetch_photos, {"trigger": "interval", "seconds": 10}),
-        ("sentiment", score_sentiment, {"trigger": "interval", "seconds": 15}),
-        ("close_unrated", close_unrated, {"trigger": "interval", "minutes": 10}),
+        ("sla", sweep_sla, every(seconds=int(bot.cfg["sla"]["sweep_s"]))),
+        ("outbox", lambda b: OutboxWorker(b).run_once(), every(seconds=10)),
+        ("photos", fetch_photos, every(seconds=10)),
+        ("sentiment", score_sentiment, every(seconds=15)),
+        ("close_unrated", close_unrated, every(minutes=10)),
+        # Digests, stars and alerts check every few minutes whether they are due, so a
+        # restart at the wrong moment delays them by minutes instead of losing them.
+        ("digest", send_weekly_digests, every(minutes=5)),
+        ("stars", announce_stars, every(minutes=5)),
+        ("compliance", monitor_compliance, every(minutes=5)),
+        ("calendar", check_calendar, every(hours=6)),
     ]
 
 

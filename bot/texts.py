@@ -168,3 +168,23 @@ RATE_ASK_COMMENT = "谢谢您的评价！还想说点什么吗？直接输入意
 RATE_THANKS = "感谢您的评价，我们会继续努力！"
 RATE_REOPENED = "很抱歉让您不满意。留言 {no} 已重新交办，支部书记会督办。"
 RATE_COMMENT_SAVED = "您的意见已记录，谢谢！"
+
+# -- scheduler: SLA, digests, stars, compliance ----------------------------------------------
+STAGE_NAMES = {"response": "响应", "reply": "答复"}
+SLA_REMIND = "【提醒】工单 {no} 的{stage}时限是{due}，还剩{left}，请尽快处理。\n{text}"
+SLA_ESCALATE = "【超期督办】工单 {no}（办理人：{assignee}）已超过{stage}时限 {due}，请督办。\n{text}"
+CALENDAR_UNKNOWN = ("【系统提示】{year}年的法定节假日尚未配置，工单时限暂按周一至周五计算。"
+                    "请管理员在 config.yaml 的 calendar.holidays / calendar.workdays 中补充。")
+DIGEST_TITLE = "**{branch} 工作周报**（{start}–{end}）"
+DIGEST_LINE = "> {name}：{value}{change}"
+DIGEST_OVERDUE_TITLE = "**督办台账**：超期 {n} 件"
+DIGEST_OVERDUE_LINE = "- {no} {assignee} 超期{hours}小时"
+DIGEST_HOT = "**本周热点**：{words}"
+DIGEST_TOP = "**积分榜**：{members}"
+DIGEST_NONE = "暂无"
+STARS = "【月度之星】{month}，{branch}积分前列的党员：{names}。向他们学习，为他们点赞！"
+COMPLIANCE_ALERT = ("【制度执行预警·{level}】{branch}近{days}天{metric}为{actual}，标准为{standard}，"
+                    "差距{gap}。请关注。")
+COMPLIANCE_METRICS = {"response_h": "平均响应时间", "satisfaction_pct": "群众满意率",
+                      "participation_pct": "党员参与率"}
+LEVELS = {"high": "高", "medium": "中"}

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import texts
+from .db import insert_ignore
 from .models import Branch, Category, Counter, Department, Grid, Member, Resident, Ticket, TicketEvent
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_name, mask_openid, mask_pii
@@ -32,8 +31,7 @@ MAX_GRID_KM = 3.0
 
 def _bump(session: Session, name: str) -> int:
     """Increments a named counter in the caller's transaction and returns the new value."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    insert_ignore(session, Counter, name=name, value=0)
     session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
     return session.scalar(select(Counter.value).where(Counter.name == name))
 
@@ -82,6 +80,23 @@ def sla_hours(cfg: dict, category: Category | None, priority: str) -> tuple[floa
         return (float(category.response_h or sla["response_h"]),
                 float(category.reply_h or sla["reply_h"]))
     return float(sla["response_h"]), float(sla["reply_h"])
+
+
+def schedule_due(bot, session: Session, ticket: Ticket, start: datetime,
+                 response: bool = True, reply: bool = True) -> None:
+    """Sets due and reminder times of the ticket's open windows, counted from `start`.
+
+    Working hours and holidays apply when configured; urgent tickets run on the wall clock.
+    """
+    category = session.get(Category, ticket.category)
+    response_h, reply_h = sla_hours(bot.cfg, category, ticket.priority)
+    share, urgent, add = float(bot.cfg["sla"]["remind_at"]), ticket.priority == "urgent", bot.calendar.add_hours
+    if response:
+        ticket.response_due_at = add(start, response_h, urgent)
+        ticket.response_remind_at = add(start, response_h * share, urgent)
+    if reply:
+        ticket.reply_due_at = add(start, reply_h, urgent)
+        ticket.reply_remind_at = add(start, reply_h * share, urgent)
 
 
 def _km(lat1, lng1, lat2, lng2) -> float:
@@ -199,12 +214,17 @@ def tickets_since(session: Session, resident: Resident, since: datetime) -> int:
 
 # -- creating and telling ----------------------------------------------------------
 
-def when(ctx, moment: datetime | None) -> str:
-    """A due time as residents and members read it: 11月21日 10:00."""
+def local_time(moment: datetime | None, tz) -> str:
+    """A time as residents and members read it, in the configured zone: 11月21日 10:00."""
     if moment is None:
         return "—"
-    local = ctx.local(moment)
+    local = moment.astimezone(tz)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def when(ctx, moment: datetime | None) -> str:
+    """A time shown to the person of this conversation."""
+    return local_time(moment, ctx.bot.tz)
 
 
 def place_of(ticket: Ticket, grid: Grid | None) -> str:
@@ -253,9 +273,8 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
         text=draft.text, address=draft.address, lat=draft.lat, lng=draft.lng,
         photos=[{"media_id": m, "path": None, "error": None} for m in draft.photos],
         photos_pending=len(draft.photos),
-        created_at=ctx.now, updated_at=ctx.now,
-        response_due_at=ctx.now + timedelta(hours=found.response_h),
-        reply_due_at=ctx.now + timedelta(hours=found.reply_h))
+        created_at=ctx.now, updated_at=ctx.now)
+    schedule_due(ctx.bot, session, ticket, ctx.now)
     session.add(ticket)
     session.flush()
     record_event(session, ticket, "created", f"resident:{resident.openid}", ctx.now,

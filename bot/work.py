@@ -6,8 +6,6 @@ and leaves an audit event.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import or_, select, update
 
 from . import texts
@@ -15,7 +13,7 @@ from .errors import Refused
 from .models import Branch, Category, Department, Grid, Member, Resident, Ticket, TicketEvent
 from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member, to_resident
-from .tickets import (OPEN_STATUSES, assignment_card, place_of, record_event, sla_hours,
+from .tickets import (OPEN_STATUSES, assignment_card, place_of, record_event, schedule_due,
                       ticket_by_no, when)
 
 CAN_ACCEPT = ("new", "assigned", "transferred", "reopened")
@@ -190,10 +188,10 @@ def rate(ctx, resident: Resident, ticket: Ticket, rating: str) -> list[Reply] | 
         ticket.status, ticket.closed_at = "closed", ctx.now
         record_event(ctx.session, ticket, "closed", "system", ctx.now)
         return []
-    category = ctx.session.get(Category, ticket.category)
-    _, reply_h = sla_hours(ctx.cfg, category, ticket.priority)
     ticket.status, ticket.resolved_at = "reopened", None
-    ticket.reply_due_at = ctx.now + timedelta(hours=reply_h)
+    ticket.reopen_count, ticket.reopened_at = (ticket.reopen_count or 0) + 1, ctx.now
+    # A reopened ticket needs another answer: the reply window starts again.
+    schedule_due(ctx.bot, ctx.session, ticket, ctx.now, response=False)
     record_event(ctx.session, ticket, "reopened", "system", ctx.now, reason="unsatisfied")
     branch = ctx.session.get(Branch, ticket.branch_id) if ticket.branch_id else None
     assignee = ctx.session.get(Member, ticket.assignee_id) if ticket.assignee_id else None

@@ -154,6 +154,19 @@ def people(app, clock):
 
 
 @pytest.fixture
+def people_factory(clock, fake):
+    """An app built from changed settings, with people to talk to it."""
+    def build(changed_settings):
+        application = create_app(changed_settings, clock=clock)
+        bot = application.extensions["bot"]
+        bot.redis.flushdb()
+        _empty_database(bot)
+        bot.sync_org()
+        return application, People(application, clock)
+    return build
+
+
+@pytest.fixture
 def deliver(bot):
     """Runs the outbox worker once, as the background worker would."""
     worker = OutboxWorker(bot)

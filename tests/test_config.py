@@ -51,6 +51,10 @@ def test_top_level_keys_from_environment(tmp_path):
     ({"sla": {"quiet_hours": ["25:00", "07:00"]}}, "sla.quiet_hours"),
     ({"wecom": {"api_base_url": "ftp://x/"}}, "wecom.api_base_url"),
     ({"wechat": {"encoding_aes_key": GOOD, "app_id": ""}}, "wechat.app_id"),
+    ({"sla": {"working_hours": ["18:00", "09:00"]}}, "sla.working_hours"),
+    ({"calendar": {"holidays": ["2027-13-01"]}}, "calendar.holidays"),
+    ({"digest": {"time": "8:3x"}}, "digest.time"),
+    ({"stars": {"day": 31}}, "stars.day"),
 ])
 def test_bad_settings_stop_start_up_naming_the_key(change, names):
     with pytest.raises(ConfigError) as err:

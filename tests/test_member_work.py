@@ -259,3 +259,13 @@ def test_api_returns_what_the_database_holds(bot, people, client, clock):
 def test_api_bad_requests_say_why(client, url, status):
     res = client.get(url, headers=AUTH)
     assert res.status_code == status and res.get_json()["error"]
+
+
+def test_api_overdue_list_matches_the_secretary_command(people, client, clock):
+    no = people.file_ticket("o-q1", TEXT)
+    people.file_ticket("o-q2", "建议在东门增加一个快递柜", scene="grid-g3")
+    assert client.get("/api/v1/overdue", headers=AUTH).get_json()["items"] == []
+    clock.advance(hours=25)
+    items = client.get("/api/v1/overdue?branch=b1", headers=AUTH).get_json()["items"]
+    assert [(i["no"], i["overdue_stage"], i["overdue_h"]) for i in items] == [(no, "response", 1.0)]
+    assert len(client.get("/api/v1/overdue", headers=AUTH).get_json()["items"]) == 1  # b2's is due at 72 h

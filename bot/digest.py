@@ -1,0 +1,156 @@
+"""Weekly digest to each branch secretary, and the monthly stars (月度之星).
+
+Each runs often and sends when due by the injected clock; a unique row per branch and
+period, written in the same transaction as the message, makes it once even after a
+restart or with two schedulers.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from . import texts
+from .db import insert_ignore
+from .figures import ticket_figures
+from .models import Branch, Member, PointsEntry, ScheduledSend, Ticket, TicketEvent
+from .nlp import keywords
+from .outbox import enqueue
+from .replies import Reply, to_member
+from .work import overdue_tickets
+
+
+def _at(day: date, hhmm: str, tz) -> datetime:
+    hours, minutes = hhmm.split(":")
+    return datetime.combine(day, time(int(hours), int(minutes)), tzinfo=tz)
+
+
+def week_bounds(bot, now: datetime) -> tuple[datetime, datetime] | None:
+    """The last full week (Monday to Monday, local) if this week's digest time has come."""
+    opts = bot.cfg["digest"]
+    local = now.astimezone(bot.tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    if now < _at(monday + timedelta(days=int(opts["weekday"])), opts["time"], bot.tz):
+        return None
+    end = datetime.combine(monday, time(0), tzinfo=bot.tz)
+    return end - timedelta(days=7), end
+
+
+def week_figures(session, branch_id: str, start: datetime, end: datetime) -> dict:
+    """The digest's numbers for one branch and week, straight from the database."""
+    created = [Ticket.branch_id == branch_id, Ticket.created_at >= start, Ticket.created_at < end]
+    rated = [Ticket.branch_id == branch_id, TicketEvent.at >= start, TicketEvent.at < end]
+    figures = ticket_figures(session, created, end, rating_conditions=rated)
+    resolved = session.scalar(
+        select(func.count(func.distinct(TicketEvent.ticket_id))).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.kind == "resolved", *rated)) or 0
+    return {"received": figures.total, "resolved": resolved,
+            "median_response_h": figures.median_response_h, "median_reply_h": figures.median_reply_h,
+            "sla_met_pct": figures.sla_met_pct, "satisfaction_pct": figures.satisfaction_pct}
+
+
+def points_between(session, branch_id: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """Members of a branch with their points in a period, most first."""
+    rows = session.execute(
+        select(Member.name, func.sum(PointsEntry.points).label("points"))
+        .join(Member, Member.userid == PointsEntry.member_id)
+        .where(Member.branch_id == branch_id, PointsEntry.at >= start, PointsEntry.at < end)
+        .group_by(Member.name).order_by(func.sum(PointsEntry.points).desc(), Member.name)).all()
+    return [(name, int(points)) for name, points in rows if points > 0]
+
+
+def _value(value, unit: str) -> str:
+    return texts.DIGEST_NONE if value is None else f"{value:g}{unit}"
+
+
+def _change(now, before, unit: str) -> str:
+    if now is None or before is None:
+        return ""
+    delta = now - before
+    return f"（上周 {before:g}{unit}，{'+' if delta >= 0 else ''}{delta:g}）"
+
+
+def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) -> str:
+    """The digest's markdown for one branch and week."""
+    this = week_figures(session, branch.id, start, end)
+    last = week_figures(session, branch.id, start - timedelta(days=7), start)
+    local_end = (end - timedelta(seconds=1)).astimezone(bot.tz)
+    local_start = start.astimezone(bot.tz)
+    lines = [texts.DIGEST_TITLE.format(branch=branch.name, start=f"{local_start.month}月{local_start.day}日",
+                                       end=f"{local_end.month}月{local_end.day}日")]
+    for key, name, unit in (("received", "收到留言", "件"), ("resolved", "办结", "件"),
+                            ("median_response_h", "首次响应中位数", "小时"),
+                            ("median_reply_h", "首次答复中位数", "小时"),
+                            ("sla_met_pct", "按时办理率", "%"), ("satisfaction_pct", "群众满意率", "%")):
+        lines.append(texts.DIGEST_LINE.format(name=name, value=_value(this[key], unit),
+                                              change=_change(this[key], last[key], unit)))
+    overdue = overdue_tickets(session, branch.id, end)
+    lines.append(texts.DIGEST_OVERDUE_TITLE.format(n=len(overdue)))
+    for ticket in overdue[:10]:
+        assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+        due = ticket.response_due_at if ticket.first_response_at is None else ticket.reply_due_at
+        lines.append(texts.DIGEST_OVERDUE_LINE.format(
+            no=ticket.no, assignee=assignee.name if assignee else "未分派",
+            hours=int((end - due).total_seconds() // 3600)))
+    week_texts = session.scalars(select(Ticket.text).where(
+        Ticket.branch_id == branch.id, Ticket.created_at >= start, Ticket.created_at < end)).all()
+    words = keywords(list(week_texts), int(bot.cfg["digest"]["top_keywords"]))
+    lines.append(texts.DIGEST_HOT.format(words="、".join(words) or texts.DIGEST_NONE))
+    top = points_between(session, branch.id, start, end)[: int(bot.cfg["digest"]["top_members"])]
+    lines.append(texts.DIGEST_TOP.format(
+        members="，".join(f"{name} {points}分" for name, points in top) or texts.DIGEST_NONE))
+    return "\n".join(lines)
+
+
+def send_weekly_digests(bot) -> int:
+    """Sends last week's digest to every branch secretary, once per branch and week."""
+    now = bot.clock.now()
+    bounds = week_bounds(bot, now)
+    if bounds is None:
+        return 0
+    start, end = bounds
+    period = start.astimezone(bot.tz).strftime("%G-W%V")
+    sent = 0
+    with bot.db.session() as session:
+        for branch in session.scalars(select(Branch).where(Branch.secretary_id.is_not(None))):
+            if session.scalar(select(ScheduledSend.id).where(
+                    ScheduledSend.kind == "digest", ScheduledSend.scope == branch.id,
+                    ScheduledSend.period == period)):
+                continue
+            body = render_digest(bot, session, branch, start, end)
+            if insert_ignore(session, ScheduledSend, kind="digest", scope=branch.id, period=period, at=now):
+                enqueue(session, [Reply("wecom", branch.secretary_id, "markdown", {"content": body})], now)
+                sent += 1
+    return sent
+
+
+def announce_stars(bot) -> int:
+    """On the configured day, names last month's top members (by points) to their branch."""
+    opts = bot.cfg["stars"]
+    now = bot.clock.now()
+    local = now.astimezone(bot.tz)
+    first = local.date().replace(day=1)
+    if now < _at(first.replace(day=int(opts["day"])), opts["time"], bot.tz):
+        return 0
+    start_day = (first - timedelta(days=1)).replace(day=1)
+    start = datetime.combine(start_day, time(0), tzinfo=bot.tz)
+    end = datetime.combine(first, time(0), tzinfo=bot.tz)
+    period = start_day.strftime("%Y-%m")
+    sent = 0
+    with bot.db.session() as session:
+        for branch in session.scalars(select(Branch)).all():
+            if not insert_ignore(session, ScheduledSend, kind="stars", scope=branch.id, period=period, at=now):
+                continue
+            ranked = points_between(session, branch.id, start, end)
+            if not ranked:
+                continue
+            count = max(1, math.ceil(len(session.scalars(select(Member.userid).where(
+                Member.branch_id == branch.id, Member.active)).all()) * float(opts["share"])))
+            names = "、".join(name for name, _ in ranked[:count])
+            message = texts.STARS.format(month=f"{start_day.year}年{start_day.month}月", branch=branch.name,
+                                         names=names)
+            members = session.scalars(select(Member.userid).where(Member.branch_id == branch.id, Member.active)).all()
+            enqueue(session, [to_member(userid, message) for userid in members], now)
+            sent += 1
+    return sent
