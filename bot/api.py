@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import func, select
 
 from .figures import ticket_figures
-from .models import Branch, Member, Resident, Ticket, TicketEvent
+from .models import Appointment, Branch, Member, Resident, Ticket, TicketEvent
 from .privacy import mask_pii
 from .texts import STATUS_NAMES
 from .tickets import OPEN_STATUSES
 from .work import overdue_tickets
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+APPOINTMENT_STATUSES = ("booked", "cancelled", "done", "no_show")
 
 
 class ApiError(Exception):
@@ -180,3 +181,34 @@ def overdue():
                               "response" if ticket.first_response_at is None else "reply",
                               "overdue_h": round((now - due).total_seconds() / 3600, 1)})
     return jsonify(items=items, as_of=_iso(now))
+
+
+@bp.get("/appointments")
+def appointments():
+    """Appointments, filtered by day (local date), branch, member and status."""
+    bot = current_app.extensions["bot"]
+    conditions = []
+    if request.args.get("day"):
+        try:
+            day = date.fromisoformat(request.args["day"])
+        except ValueError:
+            raise ApiError(400, "day must be a date such as 2026-11-28") from None
+        start = datetime.combine(day, time(0), tzinfo=bot.tz)
+        conditions += [Appointment.slot_start >= start, Appointment.slot_start < start + timedelta(days=1)]
+    for arg, column in (("branch", Appointment.branch_id), ("member", Appointment.member_id)):
+        if request.args.get(arg):
+            conditions.append(column == request.args[arg])
+    status = request.args.get("status")
+    if status:
+        if status not in APPOINTMENT_STATUSES:
+            raise ApiError(400, f"unknown status {status!r}; one of {', '.join(APPOINTMENT_STATUSES)}")
+        conditions.append(Appointment.status == status)
+    with bot.db.session() as session:
+        rows = session.execute(select(Appointment, Resident.openid)
+                               .join(Resident, Resident.id == Appointment.resident_id)
+                               .where(*conditions).order_by(Appointment.slot_start, Appointment.id)).all()
+        items = [{"id": a.id, "branch": a.branch_id, "member": a.member_id, "resident": openid,
+                  "service_type": a.service_type, "slot_start": _iso(a.slot_start), "slot_end": _iso(a.slot_end),
+                  "place": a.place, "seat": a.seat, "status": a.status, "description": mask_pii(a.description),
+                  "created_at": _iso(a.created_at), "marked_at": _iso(a.marked_at)} for a, openid in rows]
+    return jsonify(items=items)

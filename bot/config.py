@@ -72,6 +72,8 @@ DEFAULTS: dict = {
     },
     "flows": {"ttl_s": 1800},
     "rating": {"expire_days": 7},
+    "booking": {"days_ahead": 4, "look_ahead_days": 60, "max_open_per_resident": 2,
+                "remind_time": "18:00", "min_description_chars": 2},
     # Holidays and make-up working days for years chinese-calendar does not know yet.
     "calendar": {"holidays": [], "workdays": []},
     "digest": {"weekday": 0, "time": "08:30", "top_members": 5, "top_keywords": 8},
@@ -246,7 +248,7 @@ def validate(cfg: dict) -> None:
                 date.fromisoformat(str(day))
             except ValueError:
                 raise ConfigError(f"calendar.{key} has {day!r}; write dates as 2027-01-01") from None
-    for dotted in ("digest.time", "stars.time", "compliance.time"):
+    for dotted in ("digest.time", "stars.time", "compliance.time", "booking.remind_time"):
         section, key = dotted.split(".")
         if not _is_hhmm(cfg[section].get(key)):
             raise ConfigError(f"{dotted} must be a time like \"08:30\"")

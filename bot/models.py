@@ -173,11 +173,15 @@ class Appointment(Base):
     branch_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[str | None] = mapped_column(String(64))
     service_type: Mapped[str] = mapped_column(String(64))
-    slot_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The seat taken in the slot; cleared when cancelled, so the seat is free again.
     seat: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[str] = mapped_column(String(16), default="booked")   # booked|cancelled|done|no_show
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("branch_id", "slot_start", "seat", name="uq_appointment_seat"),)
 

@@ -6,6 +6,7 @@ its line and reason and the old data stays; syncing twice gives the same databas
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -153,11 +154,47 @@ def load_org(path: str) -> dict:
         where = f"service_days[{i}]"
         if c.text(day, where, "branch") not in branch_ids:
             c.fail(day, where, f"branch {day['branch']!r} is not among branches")
-        if day.get("weekly") is not None and str(day["weekly"]).lower() not in WEEKDAYS:
-            c.fail(day, where, "weekly must be a weekday name such as saturday")
+        weekly, dates = day.get("weekly"), day.get("dates")
+        if (weekly is None) == (dates is None):
+            c.fail(day, where, "give either weekly: <weekday or workdays> or dates: [2026-12-05, …]")
+        if weekly is not None and str(weekly).lower() not in (*WEEKDAYS, "workdays"):
+            c.fail(day, where, "weekly must be a weekday name such as saturday, or workdays")
+        if dates is not None and (not isinstance(dates, list) or not all(_is_date(d) for d in dates)):
+            c.fail(day, where, "dates must be a list of dates like 2026-12-05")
+        for key in ("start", "end"):
+            if not _is_hhmm(day.get(key)):
+                c.fail(day, where, f"{key} must be a time like \"09:00\"")
+        if not _is_hhmm(day.get("start")) or _minutes(day["start"]) >= _minutes(day["end"]):
+            c.fail(day, where, "start must be before end")
+        for key in ("slot_minutes", "capacity"):
+            if not isinstance(day.get(key), int) or day[key] <= 0:
+                c.fail(day, where, f"{key} must be a positive whole number")
+    c.unique(service_types, "service_types", "name")
     for i, t in enumerate(service_types):
-        c.text(t, f"service_types[{i}]", "name")
+        skills = t.get("skills", [])
+        if not isinstance(skills, list) or not all(isinstance(x, str) for x in skills):
+            c.fail(t, f"service_types[{i}]", "skills must be a list of words")
     return doc
+
+
+def _is_date(value) -> bool:
+    try:
+        date.fromisoformat(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _minutes(value) -> int:
+    hours, minutes = str(value).split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _is_hhmm(value) -> bool:
+    try:
+        return 0 <= _minutes(value) < 24 * 60 and ":" in str(value)
+    except (ValueError, AttributeError):
+        return False
 
 
 def _clean(item: dict) -> dict:

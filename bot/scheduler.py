@@ -45,6 +45,7 @@ class Leadership:
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
     from .aftercare import close_unrated, fetch_photos, score_sentiment
+    from .booking import send_reminders
     from .compliance import check_calendar, monitor_compliance
     from .digest import announce_stars, send_weekly_digests
     from .outbox import OutboxWorker
@@ -63,6 +64,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("stars", announce_stars, every(minutes=5)),
         ("compliance", monitor_compliance, every(minutes=5)),
         ("calendar", check_calendar, every(hours=6)),
+        ("appointment_reminders", send_reminders, every(minutes=5)),
     ]
 
 

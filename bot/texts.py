@@ -188,3 +188,42 @@ COMPLIANCE_ALERT = ("【制度执行预警·{level}】{branch}近{days}天{metri
 COMPLIANCE_METRICS = {"response_h": "平均响应时间", "satisfaction_pct": "群众满意率",
                       "participation_pct": "党员参与率"}
 LEVELS = {"high": "高", "medium": "中"}
+
+# -- booking a service day (预约) ------------------------------------------------------------
+WEEKDAY_NAMES = "一二三四五六日"
+BK_HELP = ("预约分几步：选服务类型 → 选日期 → 选时段 → 简单说明事由 → 确认。"
+           "回复序号即可，发送“返回”回上一步，“取消”退出。")
+BK_NO_DAYS = "近期没有可预约的党员服务日，请过几天再来看看。"
+BK_NO_TYPES = "本支部暂时没有党员能提供这类服务，请直接“留言”说明需求。"
+BK_TOO_MANY = "您已有{n}个未完成的预约，请先完成或取消后再预约（发送“我的预约”查看）。"
+BK_ASK_TYPE = "请选择服务类型（回复序号）：\n{options}"
+BK_ASK_DAY = "请选择日期（回复序号）：\n{options}"
+BK_DAY_LINE = "{n}. {month}月{day}日（周{weekday}）余{left}位"
+BK_ASK_SLOT = "{month}月{day}日可选时段（回复序号）：\n{options}"
+BK_SLOT_LINE = "{n}. {start}–{end} 余{left}位"
+BK_DAY_FULL = "这一天已经约满了，请换一天。"
+BK_ASK_DESCRIPTION = "请简单说明要咨询或办理的事（一两句话即可）。"
+BK_DESCRIPTION_HINT = "请用文字简单说明事由，例如：想咨询老年人居家养老补贴怎么申请。"
+BK_CHOICE_HINT = "请回复列表中的序号（1–{n}）。"
+BK_SUMMARY = ("请核对预约：\n服务：{type}\n时间：{month}月{day}日（周{weekday}）{start}–{end}\n"
+              "地点：{place}\n事由：{description}\n回复“确认”提交，“返回”修改，“取消”放弃。")
+BK_SLOT_TAKEN = "抱歉，这个时段刚刚被约满了，请重新选择。"
+BK_NO_MEMBER = "抱歉，这一天没有能提供该服务的党员，请换一天。"
+BK_CONFIRMED = ("预约成功！预约号 A{id}\n时间：{month}月{day}日（周{weekday}）{start}–{end}\n地点：{place}\n"
+                "接待党员：{member}\n前一天会提醒您。发送“我的预约”可查看、取消（取消 序号）或改期（改期 序号）。")
+BK_RESCHEDULED = "已改期，原预约已取消。"
+BK_MEMBER_NEW = ("【新预约 A{id}】{month}月{day}日（周{weekday}）{start}–{end}\n服务：{type}\n地点：{place}\n"
+                 "居民：{resident}\n事由：{description}\n结束后请回复“到场 A{id}”或“未到 A{id}”。")
+BK_MEMBER_CANCELLED = "【预约取消】A{id}（{month}月{day}日 {start}）居民已取消。"
+BK_MINE_NONE = "您目前没有预约。发送“预约”预约党员服务日。"
+BK_MINE_HEADER = "您的预约："
+BK_MINE_LINE = "{n}. {month}月{day}日（周{weekday}）{start} {type}｜{place}｜党员{member}"
+BK_MINE_FOOTER = "回复“取消 序号”取消，“改期 序号”改期。"
+BK_NO_SUCH = "没有第{n}个预约，请先发送“我的预约”查看序号。"
+BK_CANCELLED = "已取消预约 A{id}（{month}月{day}日 {start}）。"
+BK_REMIND_RESIDENT = "【预约提醒】您明天{start}在{place}有党员服务日预约（{type}，党员{member}），请准时到场。如需取消请发送“我的预约”。"
+BK_REMIND_MEMBER = "【预约提醒】明天{start}在{place}：{type}（预约号 A{id}，事由：{description}）。"
+BK_MARKED = "已记录预约 A{id}：{result}。"
+BK_MARK_TOO_EARLY = "预约 A{id} 还没开始，结束后再登记。"
+BK_MARK_NO_SUCH = "没有找到预约 A{id}，或它不归您接待。"
+BK_MARK_NAMES = {"done": "已到场办理", "no_show": "居民未到"}

@@ -53,6 +53,18 @@ class WorkCalendar:
         except NotImplementedError:
             return day.weekday() < 5
 
+    def is_public_holiday(self, day: date) -> bool:
+        """A statutory holiday (not a plain weekend), configured or from chinese-calendar."""
+        if day in self.holidays:
+            return True
+        if day in self.workdays:
+            return False
+        try:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return False
+        return bool(on_holiday and name)
+
     def add_hours(self, start: datetime, hours: float, urgent: bool = False) -> datetime:
         """The due time `hours` after `start`: wall-clock, or working time when configured.
 

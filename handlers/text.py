@@ -4,7 +4,7 @@ import re
 from bot import texts
 from bot.nlp import is_meaningful
 from bot.tickets import my_tickets_text
-from flows import rate
+from flows import book_service, rate
 from flows.leave_message import offer_key
 
 from . import handles
@@ -16,6 +16,9 @@ OFFER_TTL_S = 1800
 
 def read_text(ctx, said: str):
     """Answers words a resident sends outside a flow (typed, or spoken and recognised)."""
+    booked = book_service.my_appointments(ctx, said)
+    if booked is not None:
+        return booked
     named = RATE_NO.match(said)
     if named:
         return rate.start_for(ctx, named.group(1))
