@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .errors import ConfigError, OrgFileError
+from .privacy import install_log_masking
 
 
 def _app():
@@ -139,6 +140,62 @@ def cmd_qr_create(args) -> int:
     return 0
 
 
+def cmd_report_appraisal(args) -> int:
+    """Writes the month's member appraisal as CSV (to a file or standard output)."""
+    import csv
+
+    from .app import Bot
+    from .appraisal import CSV_COLUMNS, appraise
+    from .config import load_config
+
+    bot = Bot(load_config())
+    bot.migrate()
+    with bot.db.session() as session:
+        report = appraise(bot, session, args.month)
+    out = open(args.out, "w", newline="", encoding="utf-8-sig") if args.out else sys.stdout
+    try:
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(report["members"])
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def cmd_audit_verify(_args) -> int:
+    """Walks the audit chain; prints the first broken link and exits 1 if there is one."""
+    import json
+
+    from .app import Bot
+    from .audit import verify
+    from .config import load_config
+
+    bot = Bot(load_config())
+    bot.migrate()
+    with bot.db.session() as session:
+        verdict = verify(session)
+    if verdict.ok:
+        print(f"audit chain intact: {verdict.checked} records, head #{verdict.head_seq}")
+        return 0
+    print("audit chain BROKEN at " + json.dumps(verdict.broken, ensure_ascii=False))
+    return 1
+
+
+def cmd_points_reverse(args) -> int:
+    """Cancels a points entry with a reversing entry."""
+    from .app import Bot
+    from .config import load_config
+    from .points import reverse
+
+    bot = Bot(load_config())
+    bot.migrate()
+    with bot.db.session() as session:
+        entry = reverse(session, args.entry_id, args.reason, "admin:cli", bot.clock.now())
+    print(f"reversed by entry {entry.id}" if entry else "nothing to reverse (unknown or already reversed)")
+    return 0 if entry else 1
+
+
 def main(argv=None) -> int:
     """Parses the command line and runs one command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="党员留言互动 chatbot backend")
@@ -156,6 +213,18 @@ def main(argv=None) -> int:
     p = qr.add_parser("create", help=cmd_qr_create.__doc__)
     p.add_argument("--out", default=None, help="folder for the images (default: data_dir/qrcodes)")
     p.set_defaults(fn=cmd_qr_create)
+    report = sub.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
+    p = report.add_parser("appraisal", help=cmd_report_appraisal.__doc__)
+    p.add_argument("--month", required=True, help="e.g. 2026-11")
+    p.add_argument("--out", default=None, help="CSV file (default: standard output)")
+    p.set_defaults(fn=cmd_report_appraisal)
+    audit = sub.add_parser("audit", help="the tamper-evident record").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(fn=cmd_audit_verify)
+    pts = sub.add_parser("points", help="the points ledger").add_subparsers(dest="points_command", required=True)
+    p = pts.add_parser("reverse", help=cmd_points_reverse.__doc__)
+    p.add_argument("entry_id", type=int)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(fn=cmd_points_reverse)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
     p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")
@@ -163,6 +232,7 @@ def main(argv=None) -> int:
     p.set_defaults(fn=cmd_chat)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
     try:
         return args.fn(args)
     except (ConfigError, OrgFileError) as exc:

@@ -4,12 +4,14 @@ from __future__ import annotations
 import hmac
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
+from . import points
+from .appraisal import appraise
 from .figures import ticket_figures
 from .models import Appointment, Branch, Member, Resident, Ticket, TicketEvent
-from .privacy import mask_pii
+from .privacy import mask_address, mask_pii
 from .texts import STATUS_NAMES
 from .tickets import OPEN_STATUSES
 from .work import overdue_tickets
@@ -31,13 +33,26 @@ def _api_error(exc: ApiError):
     return jsonify(error=exc.reason), exc.status
 
 
+def _token_is(given: str, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 @bp.before_request
 def _authorise():
-    expected = current_app.extensions["bot"].cfg["admin"]["api_token"]
-    given = request.headers.get("Authorization", "")
-    if not expected or not given.startswith("Bearer ") or \
-            not hmac.compare_digest(given[7:].encode(), expected.encode()):
+    """A bearer token is required; the pii token also unmasks personal data."""
+    admin = current_app.extensions["bot"].cfg["admin"]
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else ""
+    g.pii = _token_is(given, admin.get("pii_api_token") or "")
+    if not (g.pii or _token_is(given, admin["api_token"] or "")):
         raise ApiError(401, "a valid bearer token is required")
+
+
+def _shown(text: str | None) -> str | None:
+    """Personal numbers masked unless the token has the pii scope."""
+    if text is None:
+        return None
+    return text if g.pii else mask_pii(text)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -94,7 +109,9 @@ def ticket_json(ticket: Ticket, openid: str | None) -> dict:
         "no": ticket.no, "status": ticket.status, "priority": ticket.priority,
         "category": ticket.category, "department": ticket.department_id, "grid": ticket.grid_id,
         "branch": ticket.branch_id, "assignee": ticket.assignee_id, "resident": openid,
-        "text": mask_pii(ticket.text), "address": mask_pii(ticket.address or "") or None,
+        "text": _shown(ticket.text),
+        "address": (ticket.address if g.pii else mask_address(ticket.address)) if ticket.address else None,
+        "location": [ticket.lat, ticket.lng] if g.pii and ticket.lat is not None else None,
         "photos": len(ticket.photos or []), "rating": ticket.rating,
         "created_at": _iso(ticket.created_at), "response_due_at": _iso(ticket.response_due_at),
         "reply_due_at": _iso(ticket.reply_due_at), "first_response_at": _iso(ticket.first_response_at),
@@ -134,7 +151,7 @@ def get_ticket(no):
                                  .order_by(TicketEvent.id)).all()
         body = ticket_json(ticket, openid)
         body["events"] = [{"id": e.id, "at": _iso(e.at), "kind": e.kind, "actor": e.actor,
-                           "data": {k: mask_pii(v) if isinstance(v, str) else v for k, v in e.data.items()},
+                           "data": {k: _shown(v) if isinstance(v, str) else v for k, v in e.data.items()},
                            "hash": e.hash} for e in events]
     return jsonify(body)
 
@@ -209,6 +226,42 @@ def appointments():
                                .where(*conditions).order_by(Appointment.slot_start, Appointment.id)).all()
         items = [{"id": a.id, "branch": a.branch_id, "member": a.member_id, "resident": openid,
                   "service_type": a.service_type, "slot_start": _iso(a.slot_start), "slot_end": _iso(a.slot_end),
-                  "place": a.place, "seat": a.seat, "status": a.status, "description": mask_pii(a.description),
+                  "place": a.place, "seat": a.seat, "status": a.status, "description": _shown(a.description),
                   "created_at": _iso(a.created_at), "marked_at": _iso(a.marked_at)} for a, openid in rows]
     return jsonify(items=items)
+
+
+def _month_arg(bot) -> str:
+    month = request.args.get("month") or bot.clock.now().astimezone(bot.tz).strftime("%Y-%m")
+    try:
+        points.month_bounds(month, bot.tz)
+    except ValueError:
+        raise ApiError(400, "month must look like 2026-11") from None
+    return month
+
+
+@bp.get("/points")
+def points_report():
+    """Points per member and per branch for a month (default: this month)."""
+    bot = current_app.extensions["bot"]
+    month = _month_arg(bot)
+    start, end = points.month_bounds(month, bot.tz)
+    with bot.db.session() as session:
+        ranked = points.totals(session, start, end)
+        members = [{"userid": m.userid, "name": m.name, "branch": m.branch_id, "points": p,
+                    "rank_in_branch": points.rank_of([r for r in ranked if r[0].branch_id == m.branch_id], m.userid)}
+                   for m, p in ranked]
+    branches: dict = {}
+    for item in members:
+        branches[item["branch"]] = branches.get(item["branch"], 0) + item["points"]
+    return jsonify(month=month, members=members,
+                   branches=[{"branch": b, "points": p} for b, p in sorted(branches.items(), key=lambda x: str(x[0]))])
+
+
+@bp.get("/appraisal")
+def appraisal_report():
+    """The month's appraisal of members and branches (default: this month)."""
+    bot = current_app.extensions["bot"]
+    month = _month_arg(bot)
+    with bot.db.session() as session:
+        return jsonify(appraise(bot, session, month))

@@ -7,12 +7,17 @@ from zoneinfo import ZoneInfo
 from flask import Flask, jsonify
 
 from . import kv
+from sqlalchemy import select
+
+from .audit import admin_change, payload_digest
 from .clock import Clock
 from .config import load_config
 from .db import Database, database_url
 from .engine import FlowEngine
 from .errors import OrgFileError
+from .models import AdminChange
 from .org import load_org, service_config, sync_org
+from .privacy import install_log_masking
 from .platform import Platform
 from .wire import Wire
 from .workcalendar import WorkCalendar
@@ -49,8 +54,13 @@ class Bot:
     def sync_org(self) -> dict:
         """Loads the organisation file into the database (a bad file changes nothing)."""
         doc = load_org(self.cfg["org_file"])
+        digest = payload_digest(doc)
         with self.db.session() as session:
             counts = sync_org(session, doc)
+            last = session.scalar(select(AdminChange.data).where(AdminChange.action == "org_synced")
+                                  .order_by(AdminChange.id.desc()).limit(1))
+            if not last or last.get("digest") != digest:  # a change of the organisation is recorded
+                admin_change(session, "admin:org_sync", "org_synced", self.clock.now(), digest=digest, **counts)
         self.services = service_config(doc)
         return counts
 
@@ -68,6 +78,7 @@ class Bot:
 def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     """Builds the Flask app; `config` overrides every other settings layer (tests)."""
     cfg = load_config(config)
+    install_log_masking()
     bot = Bot(cfg, clock)
     bot.start()
     app = Flask("bot")

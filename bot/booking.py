@@ -10,12 +10,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from . import texts
+from . import points, texts
 from .db import insert_ignore
 from .models import Appointment, Grid, Member, Resident, ScheduledSend
 from .org import WEEKDAYS
 from .outbox import enqueue
-from .privacy import mask_name
+from .privacy import mask_name, mask_pii
 from .replies import to_member, to_resident
 
 
@@ -158,7 +158,8 @@ def open_appointments(session, resident: Resident, now: datetime) -> list[Appoin
         Appointment.slot_start > now).order_by(Appointment.slot_start, Appointment.id)).all()
 
 
-def mark(session, member: Member, appointment_id: int, result: str, now: datetime) -> Appointment | None:
+def mark(session, cfg: dict, member: Member, appointment_id: int, result: str,
+         now: datetime) -> Appointment | None:
     """A member records after the slot whether the resident came; None when not theirs to mark."""
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.status not in ("booked", "done", "no_show"):
@@ -169,6 +170,10 @@ def mark(session, member: Member, appointment_id: int, result: str, now: datetim
     if appointment.slot_start > now:
         raise ValueError("the appointment has not begun")
     appointment.status, appointment.marked_at = result, now
+    if result == "done" and appointment.member_id:
+        points.award(session, appointment.member_id, int(cfg["points"]["appointment_done"]),
+                     f"服务日接待 A{appointment.id}", f"appointment:{appointment.id}", now,
+                     appointment_id=appointment.id)
     return appointment
 
 
@@ -194,7 +199,7 @@ def send_reminders(bot) -> int:
                     member=mask_name(member.name if member else None))) if resident else None,
                 "member": to_member(member.userid, texts.BK_REMIND_MEMBER.format(
                     start=start, place=a.place, type=a.service_type, id=a.id,
-                    description=a.description)) if member else None,
+                    description=mask_pii(a.description))) if member else None,
             }
             for party, message in messages.items():
                 if message and insert_ignore(session, ScheduledSend, kind="appointment-reminder",

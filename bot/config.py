@@ -41,7 +41,7 @@ DEFAULTS: dict = {
         "encoding_aes_key": "",
         "api_base_url": "https://qyapi.weixin.qq.com/cgi-bin/",
     },
-    "admin": {"api_token": ""},
+    "admin": {"api_token": "", "pii_api_token": ""},
     "security": {"replay_window_s": 300, "max_body_bytes": 65536},
     "sla": {
         "response_h": 24,
@@ -72,6 +72,11 @@ DEFAULTS: dict = {
     },
     "flows": {"ttl_s": 1800},
     "rating": {"expire_days": 7},
+    "points": {"checkin": 1, "resolved_min": 5, "resolved_max": 20, "urgent_weight": 2.0,
+               "category_weights": {"矛盾纠纷": 2.0, "民生服务": 1.5, "环境卫生": 1.2},
+               "praised": 5, "appointment_done": 5, "innovation_min": 10, "innovation_max": 30},
+    "appraisal": {"participation": 0.3, "quality": 0.4, "satisfaction": 0.3},
+    "privacy": {"retention_days": 365},
     "booking": {"days_ahead": 4, "look_ahead_days": 60, "max_open_per_resident": 2,
                 "remind_time": "18:00", "min_description_chars": 2},
     # Holidays and make-up working days for years chinese-calendar does not know yet.

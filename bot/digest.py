@@ -6,17 +6,17 @@ restart or with two schedulers.
 """
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from . import texts
+from . import points, texts
 from .db import insert_ignore
 from .figures import ticket_figures
-from .models import Branch, Member, PointsEntry, ScheduledSend, Ticket, TicketEvent
+from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
 from .nlp import keywords
 from .outbox import enqueue
+from .privacy import mask_pii
 from .replies import Reply, to_member
 from .work import overdue_tickets
 
@@ -48,16 +48,6 @@ def week_figures(session, branch_id: str, start: datetime, end: datetime) -> dic
     return {"received": figures.total, "resolved": resolved,
             "median_response_h": figures.median_response_h, "median_reply_h": figures.median_reply_h,
             "sla_met_pct": figures.sla_met_pct, "satisfaction_pct": figures.satisfaction_pct}
-
-
-def points_between(session, branch_id: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
-    """Members of a branch with their points in a period, most first."""
-    rows = session.execute(
-        select(Member.name, func.sum(PointsEntry.points).label("points"))
-        .join(Member, Member.userid == PointsEntry.member_id)
-        .where(Member.branch_id == branch_id, PointsEntry.at >= start, PointsEntry.at < end)
-        .group_by(Member.name).order_by(func.sum(PointsEntry.points).desc(), Member.name)).all()
-    return [(name, int(points)) for name, points in rows if points > 0]
 
 
 def _value(value, unit: str) -> str:
@@ -95,11 +85,11 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
             hours=int((end - due).total_seconds() // 3600)))
     week_texts = session.scalars(select(Ticket.text).where(
         Ticket.branch_id == branch.id, Ticket.created_at >= start, Ticket.created_at < end)).all()
-    words = keywords(list(week_texts), int(bot.cfg["digest"]["top_keywords"]))
+    words = keywords([mask_pii(t) for t in week_texts], int(bot.cfg["digest"]["top_keywords"]))
     lines.append(texts.DIGEST_HOT.format(words="、".join(words) or texts.DIGEST_NONE))
-    top = points_between(session, branch.id, start, end)[: int(bot.cfg["digest"]["top_members"])]
-    lines.append(texts.DIGEST_TOP.format(
-        members="，".join(f"{name} {points}分" for name, points in top) or texts.DIGEST_NONE))
+    top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
+    lines.append(texts.DIGEST_TOP.format(members="，".join(
+        f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))
     return "\n".join(lines)
 
 
@@ -142,12 +132,10 @@ def announce_stars(bot) -> int:
         for branch in session.scalars(select(Branch)).all():
             if not insert_ignore(session, ScheduledSend, kind="stars", scope=branch.id, period=period, at=now):
                 continue
-            ranked = points_between(session, branch.id, start, end)
-            if not ranked:
+            best = points.stars(points.totals(session, start, end, branch.id), float(opts["share"]))
+            if not best:
                 continue
-            count = max(1, math.ceil(len(session.scalars(select(Member.userid).where(
-                Member.branch_id == branch.id, Member.active)).all()) * float(opts["share"])))
-            names = "、".join(name for name, _ in ranked[:count])
+            names = "、".join(m.name for m, _ in best)
             message = texts.STARS.format(month=f"{start_day.year}年{start_day.month}月", branch=branch.name,
                                          names=names)
             members = session.scalars(select(Member.userid).where(Member.branch_id == branch.id, Member.active)).all()

@@ -1,14 +1,38 @@
-"""Personal data masking for everything a member, a log or a digest shows."""
+"""Personal data (个人信息保护法): masking for everything a member, a log, a digest or the API
+shows; erasure at a resident's request; retention of closed tickets."""
+from __future__ import annotations
+
+import logging
+import os
 import re
+import secrets
+import shutil
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from .audit import admin_change, tombstone
+from .models import Appointment, OutboxAttempt, OutboxMessage, Ticket, TicketEvent
 
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+DIGITS = re.compile(r"\d+")
+# Building, unit, floor and room numbers inside free text: 3号楼501室 → *号楼*室.
+ADDRESS_NUMBER = re.compile(r"\d+(?=\s*(?:号楼|号院|栋|幢|单元|室|层|楼|号|户))")
+TEXT_KEYS = ("text", "summary", "address", "comment")
 
 
 def mask_pii(text: str) -> str:
-    """Masks mobile numbers (138****1234) and ID numbers (110101********1234) in text."""
+    """Masks mobile numbers (138****1234), ID numbers (110101********1234) and the numbers of
+    buildings and rooms (*号楼*室) in text."""
     text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text or "")
-    return PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    return ADDRESS_NUMBER.sub("*", text)
+
+
+def mask_address(address: str | None) -> str:
+    """Hides building, unit and room numbers of an exact address: 幸福里3号楼501 → 幸福里*号楼*."""
+    return DIGITS.sub("*", mask_pii(address or ""))
 
 
 def mask_name(name: str | None) -> str:
@@ -19,5 +43,73 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_openid(openid: str) -> str:
-    """Shortens a resident's openid to a stable, unlinkable-looking tag for members."""
+    """Shortens a resident's openid to a tag members can tell apart but not trace."""
     return "居民" + openid[-4:] if len(openid) >= 4 else "居民"
+
+
+class MaskingFilter(logging.Filter):
+    """Masks phone and ID numbers in every log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_pii(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def install_log_masking() -> None:
+    """Puts the masking filter on every handler of the root logger (once)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
+
+
+def _scrub_ticket(session, ticket, data_dir: str) -> None:
+    """Removes a ticket's personal fields; text stays for statistics, masked."""
+    ticket.text = mask_pii(ticket.text)
+    ticket.address, ticket.lat, ticket.lng = None, None, None
+    ticket.photos, ticket.photos_pending = [], 0
+    shutil.rmtree(os.path.join(data_dir, "media", ticket.no), ignore_errors=True)
+    for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)):
+        if any(key in (event.data or {}) for key in TEXT_KEYS):
+            event.data = tombstone(event.data)   # the chain keeps the digest, the words go
+
+
+def erase_resident(bot, session, resident, now: datetime, actor: str) -> dict:
+    """Erases a resident's identity and personal data; the chain records it without breaking."""
+    openid = resident.openid
+    tickets = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id)).all()
+    for ticket in tickets:
+        _scrub_ticket(session, ticket, bot.cfg["data_dir"])
+        ticket.personal_erased_at = now
+    appointments = session.scalars(select(Appointment).where(Appointment.resident_id == resident.id)).all()
+    for appointment in appointments:
+        appointment.description = ""
+    waiting = session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.channel == "wechat", OutboxMessage.recipient == openid)).all()
+    if waiting:
+        session.execute(delete(OutboxAttempt).where(OutboxAttempt.outbox_id.in_(waiting)))
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(waiting)))
+    resident.openid = "erased:" + secrets.token_hex(12)
+    resident.grid_id, resident.subscribed, resident.last_inbound_at = None, False, None
+    admin_change(session, actor, "resident_erased", now, resident=resident.id, tickets=len(tickets),
+                 appointments=len(appointments), messages=len(waiting))
+    return {"tickets": len(tickets), "appointments": len(appointments), "messages": len(waiting)}
+
+
+def apply_retention(bot) -> int:
+    """Erases the personal fields of tickets closed longer ago than privacy.retention_days."""
+    now = bot.clock.now()
+    cutoff = now - timedelta(days=float(bot.cfg["privacy"]["retention_days"]))
+    with bot.db.session() as session:
+        rows = session.scalars(select(Ticket).where(
+            Ticket.closed_at.is_not(None), Ticket.closed_at < cutoff, Ticket.personal_erased_at.is_(None))
+            .limit(500)).all()
+        for ticket in rows:
+            _scrub_ticket(session, ticket, bot.cfg["data_dir"])
+            ticket.resident_id, ticket.personal_erased_at = None, now
+        if rows:
+            admin_change(session, "system:retention", "retention_applied", now,
+                         tickets=[t.id for t in rows], before=cutoff.isoformat())
+    return len(rows)

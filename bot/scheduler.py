@@ -45,10 +45,12 @@ class Leadership:
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
     from .aftercare import close_unrated, fetch_photos, score_sentiment
+    from .audit import record_anchor
     from .booking import send_reminders
     from .compliance import check_calendar, monitor_compliance
     from .digest import announce_stars, send_weekly_digests
     from .outbox import OutboxWorker
+    from .privacy import apply_retention
     from .sla import sweep_sla
 
     every = lambda **kw: {"trigger": "interval", **kw}  # noqa: E731
@@ -65,6 +67,8 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("compliance", monitor_compliance, every(minutes=5)),
         ("calendar", check_calendar, every(hours=6)),
         ("appointment_reminders", send_reminders, every(minutes=5)),
+        ("audit_anchor", record_anchor, every(hours=1)),
+        ("retention", apply_retention, every(hours=6)),
     ]
 
 

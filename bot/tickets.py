@@ -1,8 +1,6 @@
 """Tickets: numbering, routing, due times, the event chain, duplicates, and the member's card."""
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -12,16 +10,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import texts
+from .audit import seal
 from .db import insert_ignore
 from .models import Branch, Category, Counter, Department, Grid, Member, Resident, Ticket, TicketEvent
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
-from .privacy import mask_name, mask_openid, mask_pii
+from .privacy import mask_address, mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transferred")
-GENESIS = "0" * 64
 DUPLICATE_OWN = 0.6     # share of bigrams shared with the resident's own open ticket
 DUPLICATE_GRID = 0.5    # … with a neighbour's ticket in the same grid
 MAX_GRID_KM = 3.0
@@ -42,25 +40,18 @@ def next_ticket_no(session: Session, local_now: datetime) -> str:
     return f"{day}-{_bump(session, 'ticket:' + day):04d}"
 
 
-def _canonical(event: TicketEvent) -> bytes:
-    return json.dumps({"ticket": event.ticket_id, "at": event.at.isoformat(), "kind": event.kind,
-                       "actor": event.actor, "data": event.data, "prev": event.prev_hash},
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
                  **data) -> TicketEvent:
-    """Appends an event to the ticket's history, chained to the previous event by hash."""
-    # The counter row serialises event writers, so the chain never forks.
-    _bump(session, "audit")
-    session.flush()
-    prev = session.scalar(select(TicketEvent.hash).order_by(TicketEvent.id.desc()).limit(1))
-    event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor, data=data,
-                        prev_hash=prev or GENESIS, hash="")
-    event.hash = hashlib.sha256(_canonical(event)).hexdigest()
-    session.add(event)
+    """Appends an event to the ticket's history, sealed into the audit chain."""
+    event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor, data=data)
+    seal(session, event)
     ticket.updated_at = now
     return event
+
+
+def resident_actor(resident: Resident) -> str:
+    """How a resident appears in the record: by internal id, never by openid."""
+    return f"resident:{resident.id}"
 
 
 # -- reading the message ----------------------------------------------------------
@@ -228,14 +219,14 @@ def when(ctx, moment: datetime | None) -> str:
 
 
 def place_of(ticket: Ticket, grid: Grid | None) -> str:
-    """Where the ticket is, in words."""
+    """Where the ticket is, as a member may read it: the exact address masked."""
     parts = []
     if grid is not None:
         parts.append(f"{grid.community}{grid.name}")
     if ticket.address:
-        parts.append(ticket.address)
+        parts.append(mask_address(ticket.address))
     elif ticket.lat is not None:
-        parts.append(f"位置({ticket.lat:.5f},{ticket.lng:.5f})")
+        parts.append("居民已发送定位")
     return " ".join(parts) or "未说明"
 
 
@@ -245,7 +236,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
     department = ctx.session.get(Department, ticket.department_id) if ticket.department_id else None
     description = texts.CARD_NEW_BODY.format(
         resident=mask_openid(resident.openid), category=ticket.category,
-        department=department.name if department else "—", place=mask_pii(place_of(ticket, grid)),
+        department=department.name if department else "—", place=place_of(ticket, grid),
         text=mask_pii(ticket.text)[:300], response_due=when(ctx, ticket.response_due_at),
         reply_due=when(ctx, ticket.reply_due_at))
     title = texts.CARD_NEW_TITLE.format(no=ticket.no, priority=texts.PRIORITY_NAMES[ticket.priority])
@@ -277,7 +268,7 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     schedule_due(ctx.bot, session, ticket, ctx.now)
     session.add(ticket)
     session.flush()
-    record_event(session, ticket, "created", f"resident:{resident.openid}", ctx.now,
+    record_event(session, ticket, "created", resident_actor(resident), ctx.now,
                  category=found.category, priority=found.priority, grid=ticket.grid_id,
                  urgent_words=found.urgent_words, photos=len(draft.photos))
     replies = []
@@ -296,7 +287,7 @@ def ticket_by_no(session: Session, no: str) -> Ticket | None:
 
 def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:
     """Records that a resident follows an existing ticket instead of filing the same again."""
-    record_event(ctx.session, ticket, "followed", f"resident:{resident.openid}", ctx.now)
+    record_event(ctx.session, ticket, "followed", resident_actor(resident), ctx.now)
 
 
 def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:

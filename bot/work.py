@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select, update
 
-from . import texts
+from . import points, texts
 from .errors import Refused
 from .models import Branch, Category, Department, Grid, Member, Resident, Ticket, TicketEvent
 from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member, to_resident
-from .tickets import (OPEN_STATUSES, assignment_card, place_of, record_event, schedule_due,
-                      ticket_by_no, when)
+from .tickets import (OPEN_STATUSES, assignment_card, place_of, record_event, resident_actor,
+                      schedule_due, ticket_by_no, when)
 
 CAN_ACCEPT = ("new", "assigned", "transferred", "reopened")
 
@@ -100,6 +100,9 @@ def resolve(ctx, member: Member, ticket: Ticket, summary: str) -> list[Reply]:
     ticket.first_reply_at = ticket.first_reply_at or ctx.now
     ticket.status, ticket.resolved_at, ticket.rating = "resolved", ctx.now, None
     record_event(ctx.session, ticket, "resolved", _actor(member), ctx.now, summary=summary)
+    # Once per ticket: resolving it again after a reopen earns nothing more.
+    points.award(ctx.session, member.userid, points.for_resolution(ctx.cfg, ticket), f"办结工单 {ticket.no}",
+                 f"resolved:{ticket.id}", ctx.now, ticket_id=ticket.id)
     return [ctx.reply(texts.W_RESOLVED.format(no=ticket.no)),
             *_tell_resident(ctx, ticket, texts.R_RESOLVED.format(no=ticket.no, summary=summary))]
 
@@ -182,11 +185,14 @@ def rate(ctx, resident: Resident, ticket: Ticket, rating: str) -> list[Reply] | 
     if taken.rowcount != 1:
         return None
     ctx.session.refresh(ticket)
-    actor = f"resident:{resident.openid}"
+    actor = resident_actor(resident)
     record_event(ctx.session, ticket, "rated", actor, ctx.now, rating=rating)
     if rating != "不满意":
         ticket.status, ticket.closed_at = "closed", ctx.now
         record_event(ctx.session, ticket, "closed", "system", ctx.now)
+        if rating == "满意" and ticket.assignee_id:
+            points.award(ctx.session, ticket.assignee_id, int(ctx.cfg["points"]["praised"]),
+                         f"工单 {ticket.no} 获居民满意", f"praised:{ticket.id}", ctx.now, ticket_id=ticket.id)
         return []
     ticket.status, ticket.resolved_at = "reopened", None
     ticket.reopen_count, ticket.reopened_at = (ticket.reopen_count or 0) + 1, ctx.now
@@ -267,7 +273,7 @@ def detail_text(ctx, ticket: Ticket) -> str:
     head = texts.W_DETAIL.format(
         no=ticket.no, status=texts.STATUS_NAMES.get(ticket.status, ticket.status),
         priority=texts.PRIORITY_NAMES[ticket.priority], category=ticket.category,
-        department=department.name if department else "—", place=mask_pii(place_of(ticket, grid)),
+        department=department.name if department else "—", place=place_of(ticket, grid),
         assignee=assignee.name if assignee else "未分派", response_due=when(ctx, ticket.response_due_at),
         reply_due=when(ctx, ticket.reply_due_at), text=mask_pii(ticket.text))
     lines = [head]

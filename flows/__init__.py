@@ -1,9 +1,9 @@
 """Multi-step conversations, one module per flow; each module exposes FLOW."""
 from __future__ import annotations
 
-from . import book_service, leave_message, rate, ticket_action
+from . import book_service, erase_data, leave_message, rate, ticket_action
 
-ALL = (leave_message.FLOW, book_service.FLOW, rate.FLOW, ticket_action.FLOW)
+ALL = (leave_message.FLOW, book_service.FLOW, rate.FLOW, ticket_action.FLOW, erase_data.FLOW)
 
 
 def register_all(engine) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from bot import booking, texts
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Appointment, Member
-from bot.privacy import mask_name, mask_openid
+from bot.privacy import mask_name, mask_openid, mask_pii
 from bot.replies import to_member
 
 
@@ -170,7 +170,7 @@ def handle_confirm(turn):
         done = texts.BK_RESCHEDULED + "\n" + done
     card = to_member(member.userid, texts.BK_MEMBER_NEW.format(
         id=appointment.id, type=appointment.service_type, place=slot.place,
-        resident=mask_openid(resident.openid), description=appointment.description, **words))
+        resident=mask_openid(resident.openid), description=mask_pii(appointment.description), **words))
     return Finish([turn.reply(done), card, *replies])
 
 

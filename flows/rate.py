@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot import texts, work
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Ticket
-from bot.tickets import record_event, ticket_by_no
+from bot.tickets import record_event, resident_actor, ticket_by_no
 
 
 class S(StrEnum):
@@ -74,13 +74,18 @@ def handle_score(turn):
 
 
 def handle_comment(turn):
+    """Saves a comment; a rating word for a ticket resolved again meanwhile rates that instead."""
     said = turn.inbound.text
     if turn.inbound.kind not in ("text", "voice") or not said:
         return Retry(texts.RATE_ASK_COMMENT)
+    waiting = waiting_ticket(turn.ctx, turn.ctx.resident())
+    if said in texts.RATE_WORDS and waiting is not None:
+        turn.data["no"] = waiting.no
+        return Next(S.AWAIT_COMMENT, _record(turn.ctx, waiting, texts.RATE_WORDS[said]))
     if said in texts.SKIP_WORDS:
         return Finish([])
     ticket = ticket_by_no(turn.ctx.session, turn.data["no"])
-    record_event(turn.ctx.session, ticket, "rating_comment", f"resident:{turn.inbound.user}",
+    record_event(turn.ctx.session, ticket, "rating_comment", resident_actor(turn.ctx.resident()),
                  turn.ctx.now, text=said[:500])
     return Finish([turn.reply(texts.RATE_COMMENT_SAVED)])
 

@@ -1,9 +1,12 @@
 """A resident's text outside any flow: help, my tickets, or a long text offered as a ticket."""
 import re
 
+from sqlalchemy import select
+
 from bot import texts
+from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful
-from bot.tickets import my_tickets_text
+from bot.tickets import my_tickets_text, when
 from flows import book_service, rate
 from flows.leave_message import offer_key
 
@@ -26,6 +29,8 @@ def read_text(ctx, said: str):
         waiting = rate.waiting_ticket(ctx, ctx.resident())
         if waiting is not None:
             return rate.rate_now(ctx, waiting, texts.RATE_WORDS[said])
+    if said in ("我的数据", "我的信息"):
+        return [ctx.reply(my_data_text(ctx, ctx.resident()))]
     if said in MY_TICKETS_WORDS:
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):
@@ -37,6 +42,25 @@ def read_text(ctx, said: str):
         preview = text if len(text) <= 40 else text[:40] + "…"
         return [ctx.reply(texts.LM_OFFER.format(preview=preview))]
     return [ctx.reply(texts.RESIDENT_HINT)]
+
+
+def my_data_text(ctx, resident) -> str:
+    """Everything held about the resident who asks (their own data, unmasked)."""
+    session = ctx.session
+    tickets = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id)
+                              .order_by(Ticket.id)).all()
+    appointments = session.scalars(select(Appointment).where(Appointment.resident_id == resident.id)
+                                   .order_by(Appointment.id)).all()
+    grid = session.get(Grid, resident.grid_id) if resident.grid_id else None
+    ticket_lines = "\n".join(texts.MY_DATA_TICKET.format(
+        no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), text=t.text[:40]) for t in tickets)
+    appointment_lines = "\n".join(texts.MY_DATA_APPOINTMENT.format(
+        when=when(ctx, a.slot_start), type=a.service_type, status=a.status) for a in appointments)
+    return texts.MY_DATA.format(
+        subscribed="已关注" if resident.subscribed else "未关注",
+        grid=f"{grid.community}{grid.name}" if grid else "未绑定", since=when(ctx, resident.created_at),
+        tickets=len(tickets), ticket_lines=ticket_lines or texts.MY_DATA_NONE,
+        appointments=len(appointments), appointment_lines=appointment_lines or texts.MY_DATA_NONE)
 
 
 @handles("wechat", "text")

@@ -1,11 +1,16 @@
 """A member's text command in the WeCom app: 接单 / 回复 / 办结 / 转派 / 指派 / 我的工单 / 工单 / 督办."""
 import re
 
-from bot import booking, texts, work
+from sqlalchemy import or_, select
+
+from bot import booking, points, texts, work
 from bot.errors import Refused
+from bot.models import Member, PointsEntry
+from bot.replies import to_member
 
 from . import handles
 
+AWARD = re.compile(r"^加分\s+(\S+)\s+(-?\d+)\s+(.+)$", re.S)
 MARK = re.compile(r"^(到场|未到)\s*[Aa](\d+)$")
 COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|工单)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
 ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign}
@@ -19,6 +24,14 @@ def run_command(ctx, member, said: str):
         return [ctx.reply(work.overdue_text(ctx, member))]
     if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):
         return [ctx.reply(texts.MEMBER_MENU)]
+    if said == "签到":
+        if check_in(ctx, member):
+            return [ctx.reply(texts.PT_CHECKED_IN.format(n=ctx.cfg["points"]["checkin"]))]
+        return [ctx.reply(texts.PT_ALREADY)]
+    if said in ("积分", "我的积分"):
+        return [ctx.reply(points_text(ctx, member))]
+    if said.startswith("加分"):
+        return award_innovation(ctx, member, said)
     marked = MARK.match(said)
     if marked:
         return mark_appointment(ctx, member, int(marked.group(2)),
@@ -37,10 +50,68 @@ def run_command(ctx, member, said: str):
     return ACTS[verb](ctx, member, work.ticket_for(ctx, member, no, verb), rest)
 
 
+def check_in(ctx, member) -> bool:
+    """The daily check-in: one point, once a day."""
+    day = points.local_day_key(ctx.now, ctx.bot.tz)
+    return points.award(ctx.session, member.userid, int(ctx.cfg["points"]["checkin"]), "每日签到",
+                        f"checkin:{member.userid}:{day}", ctx.now) is not None
+
+
+def points_text(ctx, member) -> str:
+    """The member's points this month, rank in the branch, and latest entries."""
+    month = ctx.local(ctx.now).strftime("%Y-%m")
+    start, end = points.month_bounds(month, ctx.bot.tz)
+    ranked = points.totals(ctx.session, start, end, member.branch_id)
+    total = next((p for m, p in ranked if m.userid == member.userid), 0)
+    entries = ctx.session.scalars(select(PointsEntry).where(
+        PointsEntry.member_id == member.userid, PointsEntry.at >= start, PointsEntry.at < end)
+        .order_by(PointsEntry.id.desc()).limit(8)).all()
+    if not entries:
+        return texts.PT_NONE
+    lines = [texts.PT_MINE.format(month=f"{start.month}月", total=total,
+                                  rank=points.rank_of(ranked, member.userid), n=len(ranked))]
+    for e in entries:
+        local = ctx.local(e.at)
+        lines.append(texts.PT_LINE.format(day=f"{local.month}月{local.day}日", reason=e.reason,
+                                          sign="+" if e.points >= 0 else "", points=e.points))
+    return "\n".join(lines)
+
+
+def award_innovation(ctx, secretary, said: str):
+    """加分: a secretary awards 10–30 points for an adopted innovation to a member of the branch."""
+    if secretary.role != "secretary":
+        raise Refused(texts.W_SECRETARY_ONLY.format(action="加分"))
+    rules = ctx.cfg["points"]
+    low, high = int(rules["innovation_min"]), int(rules["innovation_max"])
+    match = AWARD.match(said)
+    if match is None:
+        return [ctx.reply(texts.PT_AWARD_USAGE.format(low=low, high=high))]
+    who, amount, reason = match.group(1), int(match.group(2)), match.group(3).strip()
+    if not low <= amount <= high:
+        return [ctx.reply(texts.PT_AWARD_RANGE.format(low=low, high=high))]
+    target = ctx.session.scalar(select(Member).where(
+        Member.active, Member.branch_id == secretary.branch_id, or_(Member.userid == who, Member.name == who)))
+    if target is None:
+        return [ctx.reply(texts.PT_AWARD_WHO.format(who=who))]
+    points.award(ctx.session, target.userid, amount, f"创新加分：{reason[:60]}",
+                 f"innovation:{ctx.inbound.dedupe_id}", ctx.now)
+    return [ctx.reply(texts.PT_AWARDED.format(name=target.name, points=amount, reason=reason[:60])),
+            to_member(target.userid, texts.PT_AWARDED_TOLD.format(points=amount, reason=reason[:60]))]
+
+
+@handles("wecom", "event.enter_agent")
+def entered(ctx):
+    """Opening the app counts as the day's check-in (silently)."""
+    member = ctx.member()
+    if member is not None:
+        check_in(ctx, member)
+    return []
+
+
 def mark_appointment(ctx, member, appointment_id: int, result: str):
     """到场 / 未到 A<id>: the member records how a service-day appointment went."""
     try:
-        appointment = booking.mark(ctx.session, member, appointment_id, result, ctx.now)
+        appointment = booking.mark(ctx.session, ctx.cfg, member, appointment_id, result, ctx.now)
     except ValueError:
         return [ctx.reply(texts.BK_MARK_TOO_EARLY.format(id=appointment_id))]
     if appointment is None:

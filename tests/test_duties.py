@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot import create_app, texts
 from bot.compliance import branch_measures, check_calendar, monitor_compliance
 from bot.digest import announce_stars, send_weekly_digests, week_figures
-from bot.models import OutboxMessage, PointsEntry, Ticket, TicketEvent
+from bot.models import OutboxMessage, Ticket, TicketEvent
+from bot.points import award
 from bot.sla import sweep_sla
 from bot.workcalendar import WorkCalendar
 
@@ -139,8 +140,7 @@ def make_week(people, clock):
 def test_the_digest_figures_equal_the_database_and_go_out_once(bot, people, clock):
     make_week(people, clock)
     with bot.db.session() as session:
-        session.add(PointsEntry(member_id="pm01", points=15, reason="办结", award_key="t1",
-                                at=local(2026, 11, 10, 12, 0)))
+        award(session, "pm01", 15, "创新工作法", "innovation:test", local(2026, 11, 10, 12, 0))
     clock.set(local(2026, 11, 16, 8, 29))
     assert send_weekly_digests(bot) == 0                       # not yet
     clock.set(local(2026, 11, 16, 8, 31))
@@ -172,7 +172,8 @@ def test_the_digest_figures_equal_the_database_and_go_out_once(bot, people, cloc
     body = digests[0][1]
     assert "收到留言：4件" in body and "办结：2件" in body and "群众满意率：50%" in body
     assert "首次响应中位数：10小时" in body and "按时办理率：50%" in body
-    assert "超期 3 件" in body and "张三 15分" in body and "路灯" in body
+    # 15 awarded above + 8 for each of two 民生服务 tickets resolved + 5 for the one rated 满意
+    assert "超期 3 件" in body and "张三 36分" in body and "路灯" in body
     clock.advance(hours=3)
     assert send_weekly_digests(bot) == 0
 
@@ -219,8 +220,7 @@ def test_a_scheduler_killed_mid_run_is_replaced_and_sends_once(bot, people, cloc
 def test_monthly_stars_name_the_top_tenth_once(bot, clock):
     with bot.db.session() as session:
         for n, (who, points) in enumerate((("pm01", 30), ("pm02", 12), ("sec01", 5), ("pm03", 9))):
-            session.add(PointsEntry(member_id=who, points=points, reason="办结", award_key=f"k{n}",
-                                    at=local(2026, 11, 15, 12, 0)))
+            award(session, who, points, "办结", f"k{n}", local(2026, 11, 15, 12, 0))
     clock.set(local(2026, 12, 1, 8, 59))
     assert announce_stars(bot) == 0
     clock.set(local(2026, 12, 1, 9, 0))
