@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -15,6 +16,21 @@ def _app():
     from .app import create_app
 
     return create_app()
+
+
+def _bot():
+    from .app import Bot
+    from .config import load_config
+
+    bot = Bot(load_config())
+    bot.start()
+    return bot
+
+
+def _config() -> dict:
+    from .config import load_config
+
+    return load_config()
 
 
 def _banner(app, host: str, port: int) -> None:
@@ -115,7 +131,7 @@ def cmd_org_sync(_args) -> int:
 
     bot = Bot(load_config())
     bot.migrate()
-    counts = bot.sync_org()
+    counts = bot.sync_org()  # unlike start-up, a bad file is an error here
     print("organisation synced: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
 
@@ -129,12 +145,9 @@ def cmd_chat(args) -> int:
 
 def cmd_qr_create(args) -> int:
     """Asks the platform for a permanent QR code for every grid and saves the images."""
-    from .app import Bot
-    from .config import load_config
     from .qrcodes import create_grid_codes
 
-    bot = Bot(load_config())
-    bot.start()
+    bot = _bot()
     for grid_id, path in create_grid_codes(bot, args.out):
         print(f"{grid_id}: {path}")
     return 0
@@ -144,12 +157,9 @@ def cmd_report_appraisal(args) -> int:
     """Writes the month's member appraisal as CSV (to a file or standard output)."""
     import csv
 
-    from .app import Bot
     from .appraisal import CSV_COLUMNS, appraise
-    from .config import load_config
 
-    bot = Bot(load_config())
-    bot.migrate()
+    bot = _bot()
     with bot.db.session() as session:
         report = appraise(bot, session, args.month)
     out = open(args.out, "w", newline="", encoding="utf-8-sig") if args.out else sys.stdout
@@ -165,14 +175,9 @@ def cmd_report_appraisal(args) -> int:
 
 def cmd_audit_verify(_args) -> int:
     """Walks the audit chain; prints the first broken link and exits 1 if there is one."""
-    import json
-
-    from .app import Bot
     from .audit import verify
-    from .config import load_config
 
-    bot = Bot(load_config())
-    bot.migrate()
+    bot = _bot()
     with bot.db.session() as session:
         verdict = verify(session)
     if verdict.ok:
@@ -184,16 +189,62 @@ def cmd_audit_verify(_args) -> int:
 
 def cmd_points_reverse(args) -> int:
     """Cancels a points entry with a reversing entry."""
-    from .app import Bot
-    from .config import load_config
     from .points import reverse
 
-    bot = Bot(load_config())
-    bot.migrate()
+    bot = _bot()
     with bot.db.session() as session:
         entry = reverse(session, args.entry_id, args.reason, "admin:cli", bot.clock.now())
     print(f"reversed by entry {entry.id}" if entry else "nothing to reverse (unknown or already reversed)")
     return 0 if entry else 1
+
+
+def cmd_nlp_train(args) -> int:
+    """Trains the category model from a CSV file or from the tickets' history."""
+    from .classifier import ModelError, read_csv, save, train
+    from .tickets import labelled_history
+
+    try:
+        if args.from_history:
+            bot = _bot()
+            with bot.db.session() as session:
+                texts, labels = labelled_history(session)
+            source = "history"
+        else:
+            if not (args.csv and args.text_column and args.label_column):
+                print("error: give --csv, --text-column and --label-column, or --from-history", file=sys.stderr)
+                return 2
+            texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+            source = args.csv
+        document = train(texts, labels, source)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    save(document, args.out)
+    print(json.dumps({"model": args.out, "n": document["n"], "categories": document["categories"]},
+                     ensure_ascii=False))
+    return 0
+
+
+def cmd_nlp_eval(args) -> int:
+    """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line."""
+    from .classifier import ModelError, evaluate, load, read_csv
+
+    try:
+        texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+        path = args.model or (None if args.rules else _config().get("nlp", {}).get("model"))
+        if path:
+            classify = load(path).classify
+        else:
+            bot = _bot()
+            from .tickets import keyword_classifier
+
+            with bot.db.session() as session:
+                classify = keyword_classifier(session).classify
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"classifier": path or "rules", **evaluate(classify, texts, labels)}, ensure_ascii=False))
+    return 0
 
 
 def main(argv=None) -> int:
@@ -218,13 +269,29 @@ def main(argv=None) -> int:
     p.add_argument("--month", required=True, help="e.g. 2026-11")
     p.add_argument("--out", default=None, help="CSV file (default: standard output)")
     p.set_defaults(fn=cmd_report_appraisal)
-    audit = sub.add_parser("audit", help="the tamper-evident record").add_subparsers(dest="audit_command", required=True)
+    audit = sub.add_parser("audit", help="the tamper-evident record") \
+        .add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(fn=cmd_audit_verify)
     pts = sub.add_parser("points", help="the points ledger").add_subparsers(dest="points_command", required=True)
     p = pts.add_parser("reverse", help=cmd_points_reverse.__doc__)
     p.add_argument("entry_id", type=int)
     p.add_argument("--reason", required=True)
     p.set_defaults(fn=cmd_points_reverse)
+    nlp = sub.add_parser("nlp", help="the category model").add_subparsers(dest="nlp_command", required=True)
+    p = nlp.add_parser("train", help=cmd_nlp_train.__doc__)
+    p.add_argument("--csv")
+    p.add_argument("--text-column")
+    p.add_argument("--label-column")
+    p.add_argument("--from-history", action="store_true", help="learn from tickets members handled or recategorised")
+    p.add_argument("--out", default="var/category-model.pkl")
+    p.set_defaults(fn=cmd_nlp_train)
+    p = nlp.add_parser("eval", help=cmd_nlp_eval.__doc__)
+    p.add_argument("--csv", required=True)
+    p.add_argument("--text-column", required=True)
+    p.add_argument("--label-column", required=True)
+    p.add_argument("--model", default=None, help="a model file (default: nlp.model)")
+    p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
+    p.set_defaults(fn=cmd_nlp_eval)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
     p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")

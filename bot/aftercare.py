@@ -79,7 +79,8 @@ def fetch_photos(bot, limit: int = 20) -> int:
                                  error=photo["error"])
                     resident = session.get(Resident, ticket.resident_id) if ticket.resident_id else None
                     if resident is not None:
-                        enqueue(session, [to_resident(resident.openid, texts.PHOTO_LOST.format(no=ticket.no, n=index))], now)
+                        lost = texts.PHOTO_LOST.format(no=ticket.no, n=index)
+                        enqueue(session, [to_resident(resident.openid, lost)], now)
                     continue
                 path = os.path.join(folder, f"{index}.jpg")
                 with open(path, "wb") as fh:

@@ -5,20 +5,21 @@ import logging
 from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify
-
-from . import kv
 from sqlalchemy import select
 
+from . import kv
 from .audit import admin_change, payload_digest
 from .clock import Clock
 from .config import load_config
 from .db import Database, database_url
 from .engine import FlowEngine
 from .errors import OrgFileError
-from .models import AdminChange
+from .models import AdminChange, Category
+from .nlp import OTHER
 from .org import load_org, service_config, sync_org
-from .privacy import install_log_masking
 from .platform import Platform
+from .privacy import install_log_masking
+from .tickets import keyword_classifier
 from .wire import Wire
 from .workcalendar import WorkCalendar
 
@@ -39,6 +40,7 @@ class Bot:
         self.platform = Platform(cfg, self.redis)
         self.engine = FlowEngine(int(cfg["flows"]["ttl_s"]))
         self.services: dict = {"service_days": [], "service_types": []}
+        self.model = None
         import flows
         import handlers
 
@@ -65,7 +67,7 @@ class Bot:
         return counts
 
     def start(self) -> None:
-        """Brings the database up to date and loads the organisation."""
+        """Brings the database up to date, loads the organisation and the category model."""
         self.migrate()
         try:
             counts = self.sync_org()
@@ -73,6 +75,39 @@ class Bot:
         except OrgFileError as exc:
             # Keep serving with what the database already holds; say why loudly.
             log.error("organisation file refused, keeping the previous data: %s", exc)
+        self.load_model()
+
+    def load_model(self) -> None:
+        """Loads nlp.model when set; falls back to the keyword rules (and says so) when unusable."""
+        path = self.cfg["nlp"].get("model")
+        self.model = None
+        if not path:
+            return
+        from .classifier import ModelError, load
+
+        try:
+            model = load(path)
+        except ModelError as exc:
+            log.warning("category model not used, keyword rules instead: %s", exc)
+            return
+        with self.db.session() as session:
+            known = set(session.scalars(select(Category.name)).all()) | {OTHER}
+        foreign = sorted(set(model.categories) - known)
+        if foreign:
+            log.warning("category model %s was trained for other categories (%s); keyword rules instead",
+                        path, "、".join(foreign[:5]))
+            return
+        self.model = model
+        log.info("category model loaded: %s (%s examples, %s)", path, model.document["n"],
+                 "、".join(model.categories))
+
+    def classify(self, session, text: str) -> tuple[str, str]:
+        """The category of a text and what decided it: the model when confident, else the rules."""
+        if self.model is not None:
+            category, confidence = self.model.predict(text)
+            if confidence >= float(self.cfg["nlp"]["min_confidence"]):
+                return category, "model"
+        return keyword_classifier(session).classify(text), "rules"
 
 
 def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
@@ -83,9 +118,8 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     bot.start()
     app = Flask("bot")
     app.extensions["bot"] = bot
-    from .webhook import bp as webhook_bp
-
     from .api import bp as api_bp
+    from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)

@@ -55,6 +55,8 @@ DEFAULTS: dict = {
     },
     "nlp": {
         "model": "",
+        # Below this calibrated probability the model's guess gives way to the keyword rules.
+        "min_confidence": 0.5,
         "urgent_words": ["燃气", "煤气", "漏水", "着火", "失火", "火灾", "触电", "漏电",
                          "老人摔倒", "紧急", "急需", "救命", "坍塌", "爆炸"],
         # snownlp reads almost every complaint as negative: a priority rises only when the
@@ -174,6 +176,8 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
     validate(cfg)
     cfg["data_dir"] = str((base_dir / cfg["data_dir"]).resolve())
     cfg["org_file"] = str((base_dir / cfg["org_file"]).resolve())
+    if cfg["nlp"].get("model"):
+        cfg["nlp"]["model"] = str((base_dir / cfg["nlp"]["model"]).resolve())
     return cfg
 
 

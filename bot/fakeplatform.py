@@ -27,7 +27,8 @@ ERRMSG = {
     -1: "system error",
 }
 # A 1×1 PNG: what a photo download returns.
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+                         "AAAABJRU5ErkJggg==")
 SENDS = {"message/custom/send", "message/send", "message/template/send"}
 
 

@@ -223,7 +223,8 @@ BK_MINE_LINE = "{n}. {month}月{day}日（周{weekday}）{start} {type}｜{place
 BK_MINE_FOOTER = "回复“取消 序号”取消，“改期 序号”改期。"
 BK_NO_SUCH = "没有第{n}个预约，请先发送“我的预约”查看序号。"
 BK_CANCELLED = "已取消预约 A{id}（{month}月{day}日 {start}）。"
-BK_REMIND_RESIDENT = "【预约提醒】您明天{start}在{place}有党员服务日预约（{type}，党员{member}），请准时到场。如需取消请发送“我的预约”。"
+BK_REMIND_RESIDENT = ("【预约提醒】您明天{start}在{place}有党员服务日预约（{type}，党员{member}），请准时到场。"
+                      "如需取消请发送“我的预约”。")
 BK_REMIND_MEMBER = "【预约提醒】明天{start}在{place}：{type}（预约号 A{id}，事由：{description}）。"
 BK_MARKED = "已记录预约 A{id}：{result}。"
 BK_MARK_TOO_EARLY = "预约 A{id} 还没开始，结束后再登记。"

@@ -12,10 +12,20 @@ from sqlalchemy.orm import Session
 from . import texts
 from .audit import seal
 from .db import insert_ignore
-from .models import Branch, Category, Counter, Department, Grid, Member, Resident, Ticket, TicketEvent
+from .models import (
+    Branch,
+    Category,
+    Counter,
+    Department,
+    Grid,
+    Member,
+    Resident,
+    Ticket,
+    TicketEvent,
+)
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_address, mask_name, mask_openid, mask_pii
-from .replies import Reply, to_member
+from .replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +66,7 @@ def resident_actor(resident: Resident) -> str:
 
 # -- reading the message ----------------------------------------------------------
 
-def classifier(session: Session) -> KeywordClassifier:
+def keyword_classifier(session: Session) -> KeywordClassifier:
     """The keyword rules from the organisation's categories, in file order."""
     rows = session.scalars(select(Category).order_by(Category.position)).all()
     return KeywordClassifier([(c.name, list(c.keywords or [])) for c in rows])
@@ -165,17 +175,18 @@ class Assessment:
     urgent_words: list
     response_h: float
     reply_h: float
+    decided_by: str = "rules"
 
 
-def assess(session: Session, cfg: dict, resident: Resident | None, draft: Draft) -> Assessment:
+def assess(bot, session: Session, resident: Resident | None, draft: Draft) -> Assessment:
     """Category, department, grid, priority and promised hours of a draft."""
-    name = classifier(session).classify(draft.text)
+    name, decided_by = bot.classify(session, draft.text)
     category = session.get(Category, name) if name != OTHER else None
-    words = words_in(draft.text, cfg["nlp"]["urgent_words"])
+    words = words_in(draft.text, bot.cfg["nlp"]["urgent_words"])
     priority = "urgent" if words else "normal"
-    response_h, reply_h = sla_hours(cfg, category, priority)
+    response_h, reply_h = sla_hours(bot.cfg, category, priority)
     return Assessment(name, category.department_id if category else None,
-                      find_grid(session, resident, draft), priority, words, response_h, reply_h)
+                      find_grid(session, resident, draft), priority, words, response_h, reply_h, decided_by)
 
 
 def find_duplicate(session: Session, resident: Resident, grid: Grid | None, text: str,
@@ -254,7 +265,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
 def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[Reply]]:
     """Creates the ticket with its events and the card to its assignee, in one transaction."""
     session = ctx.session
-    found = assess(session, ctx.cfg, resident, draft)
+    found = assess(ctx.bot, session, resident, draft)
     member, branch_id = choose_assignee(session, found.grid)
     ticket = Ticket(
         no=next_ticket_no(session, ctx.local(ctx.now)), resident_id=resident.id,
@@ -269,7 +280,8 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     session.add(ticket)
     session.flush()
     record_event(session, ticket, "created", resident_actor(resident), ctx.now,
-                 category=found.category, priority=found.priority, grid=ticket.grid_id,
+                 category=found.category, category_by=found.decided_by, priority=found.priority,
+                 grid=ticket.grid_id,
                  urgent_words=found.urgent_words, photos=len(draft.photos))
     replies = []
     if member is not None:
@@ -316,3 +328,12 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
             assignee=mask_name(assignee.name if assignee else None), due=due,
             last=("最新答复：" + (last.data.get("text", "")[:60])) if last else "暂无答复"))
     return "\n".join(lines)
+
+
+def labelled_history(session: Session) -> tuple[list[str], list[str]]:
+    """Texts and categories people confirmed: tickets recategorised by hand, or handled to the end."""
+    corrected = select(TicketEvent.ticket_id).where(TicketEvent.kind == "recategorised")
+    rows = session.execute(select(Ticket.text, Ticket.category).where(
+        Ticket.category != OTHER, Ticket.personal_erased_at.is_(None),
+        (Ticket.id.in_(corrected)) | Ticket.status.in_(("resolved", "rated", "closed")))).all()
+    return [t for t, _ in rows], [c for _, c in rows]

@@ -10,11 +10,28 @@ from sqlalchemy import or_, select, update
 
 from . import points, texts
 from .errors import Refused
-from .models import Branch, Category, Department, Grid, Member, Resident, Ticket, TicketEvent
+from .models import (
+    Branch,
+    Category,
+    Department,
+    Grid,
+    Member,
+    Resident,
+    Ticket,
+    TicketEvent,
+)
 from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member, to_resident
-from .tickets import (OPEN_STATUSES, assignment_card, place_of, record_event, resident_actor,
-                      schedule_due, ticket_by_no, when)
+from .tickets import (
+    OPEN_STATUSES,
+    assignment_card,
+    place_of,
+    record_event,
+    resident_actor,
+    schedule_due,
+    ticket_by_no,
+    when,
+)
 
 CAN_ACCEPT = ("new", "assigned", "transferred", "reopened")
 

@@ -136,8 +136,9 @@ def handle_description(turn):
 
 def ask_confirm(turn):
     slot = _slot(turn)
+    words = words_for(turn.ctx.bot, slot.start, slot.end)
     return texts.BK_SUMMARY.format(type=turn.data["type"], place=slot.place,
-                                   description=turn.data["description"], **words_for(turn.ctx.bot, slot.start, slot.end))
+                                   description=turn.data["description"], **words)
 
 
 def handle_confirm(turn):

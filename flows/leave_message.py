@@ -8,8 +8,17 @@ from bot import kv, texts
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Grid
 from bot.nlp import is_meaningful
-from bot.tickets import (Draft, assess, create_ticket, find_duplicate, follow_ticket, ticket_by_no,
-                         tickets_since, valid_location, when)
+from bot.tickets import (
+    Draft,
+    assess,
+    create_ticket,
+    find_duplicate,
+    follow_ticket,
+    ticket_by_no,
+    tickets_since,
+    valid_location,
+    when,
+)
 
 
 class S(StrEnum):
@@ -153,7 +162,7 @@ def ask_confirm(turn):
     ctx = turn.ctx
     resident = ctx.resident()
     draft = Draft.from_data(turn.data)
-    found = assess(ctx.session, ctx.cfg, resident, draft)
+    found = assess(ctx.bot, ctx.session, resident, draft)
     dup = find_duplicate(ctx.session, resident, found.grid, draft.text, ctx.now)
     turn.data["duplicate"] = dup[0].no if dup else None
     notice = ""

@@ -36,4 +36,14 @@ def freeze() -> None:
     _frozen = True
 
 
-from . import card, click, image, location, subscribe, text, unknown, voice, wecom  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    card,
+    click,
+    image,
+    location,
+    subscribe,
+    text,
+    unknown,
+    voice,
+    wecom,
+)

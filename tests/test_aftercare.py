@@ -19,7 +19,8 @@ def leave(person, text):
 
 
 def test_an_angry_complaint_becomes_urgent_and_the_assignee_is_told(bot, people, fake, clock, deliver):
-    leave(people.resident("o-angry"), "尊敬的领导您好，垃圾堆了半个月没人管，臭气熏天，苍蝇乱飞，我们实在忍无可忍了！谢谢")
+    leave(people.resident("o-angry"),
+          "尊敬的领导您好，垃圾堆了半个月没人管，臭气熏天，苍蝇乱飞，我们实在忍无可忍了！谢谢")
     leave(people.resident("o-calm"), "小区3号楼的路灯坏了一个多星期，晚上出门不方便")
     deliver()
     assert score_sentiment(bot) == 2

@@ -1,5 +1,4 @@
 """预约: booking service days through signed callbacks — capacity, races, holidays, reminders."""
-import re
 import threading
 from datetime import datetime, timedelta, timezone
 

@@ -159,7 +159,8 @@ def test_the_digest_figures_equal_the_database_and_go_out_once(bot, people, cloc
     expected = {
         "received": len(week),
         "resolved": len({e.ticket_id for e in events if e.kind == "resolved" and start <= e.at < end}),
-        "median_response_h": round(median(hours(t.created_at, t.first_response_at) for t in week if t.first_response_at), 2),
+        "median_response_h": round(median(hours(t.created_at, t.first_response_at)
+                                          for t in week if t.first_response_at), 2),
         "median_reply_h": round(median(hours(t.created_at, t.first_reply_at) for t in week if t.first_reply_at), 2),
         "sla_met_pct": round(100 * len(met) / len(judged), 1),
         "satisfaction_pct": round(100 * sum(r in ("满意", "基本满意") for r in ratings) / len(ratings), 1),

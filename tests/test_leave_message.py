@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import texts
+from bot.aftercare import fetch_photos
 from bot.engine import FlowEngine
 from bot.models import OutboxMessage, Resident, Ticket, TicketEvent
-from bot.aftercare import fetch_photos
 
 TEXT = "小区3号楼的路灯坏了一个多星期，晚上老人出门很不方便，请尽快修一下"
 

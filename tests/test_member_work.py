@@ -1,5 +1,4 @@
 """Members work tickets in WeCom; residents hear each step and rate; the admin API reads it all."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select

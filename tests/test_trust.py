@@ -1,18 +1,24 @@
 """Points once per event, appraisal by hand, the audit chain, masking and erasure."""
 import io
 import logging
-import re
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy import select, text, update
 
 from bot import texts
 from bot.appraisal import appraise
 from bot.audit import record_anchor, verify
-from bot.models import (AdminChange, AuditHead, Base, PointsEntry, Resident, Ticket, TicketEvent)
+from bot.models import (
+    AdminChange,
+    AuditHead,
+    Base,
+    PointsEntry,
+    Ticket,
+    TicketEvent,
+)
 from bot.points import award, reverse
 from bot.privacy import apply_retention
 
@@ -235,13 +241,17 @@ def test_records_from_before_the_chain_migration_are_chained(tmp_path):
     db = Database("sqlite:///" + str(tmp_path / "old.db"))
     command.upgrade(db.alembic_config(), "0003")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO residents (id, openid, subscribed, created_at) VALUES (1, 'o-old', 1, '2026-11-01 00:00:00')"))
+        day = "2026-11-01 00:00:00"
+        conn.execute(text("INSERT INTO residents (id, openid, subscribed, created_at) "
+                          f"VALUES (1, 'o-old', 1, '{day}')"))
         conn.execute(text("INSERT INTO tickets (id, no, resident_id, category, status, priority, text, photos, "
-                          "photos_pending, created_at, updated_at, reopen_count) VALUES (1, '20261101-0001', 1, '其他', 'new', "
-                          "'normal', 'x', '[]', 0, '2026-11-01 00:00:00', '2026-11-01 00:00:00', 0)"))
+                          "photos_pending, created_at, updated_at, reopen_count) "
+                          f"VALUES (1, '20261101-0001', 1, '其他', 'new', 'normal', 'x', '[]', 0, "
+                          f"'{day}', '{day}', 0)"))
         for n, kind in enumerate(("created", "assigned"), start=1):
             conn.execute(text("INSERT INTO ticket_events (id, ticket_id, at, kind, actor, data, prev_hash, hash) "
-                              f"VALUES ({n}, 1, '2026-11-01 00:00:0{n}', '{kind}', 'resident:o-old', '{{}}', 'x', 'h{n}')"))
+                              f"VALUES ({n}, 1, '2026-11-01 00:00:0{n}', '{kind}', 'resident:o-old', '{{}}', "
+                              f"'x', 'h{n}')"))
     command.upgrade(db.alembic_config(), "head")
     with db.session() as session:
         result = verify(session)
@@ -268,8 +278,8 @@ def test_masking_holds_in_every_member_facing_text_and_api_response(bot, people,
     seen.append(secretary.says(f"工单 {no}"))
     clock.advance(hours=30)
     seen.append(secretary.says("督办"))
-    from bot.sla import sweep_sla
     from bot.digest import send_weekly_digests
+    from bot.sla import sweep_sla
     sweep_sla(bot)
     clock.set(local(2026, 11, 30, 9, 0))
     send_weekly_digests(bot)

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import create_app, texts
+from bot.errors import BadRequest
 from bot.models import Resident
 from bot.simulator import Person
 from bot.wire import Wire, render_message
@@ -159,7 +160,7 @@ def test_wecom_reply_is_encrypted_with_the_corp_id(people, settings):
                 settings["wecom"]["corp_id"])
     assert wire.open_reply(res[1])["ToUserName"] == "pm01"
     wrong = Wire("wecom", settings["wecom"]["token"], settings["wecom"]["encoding_aes_key"], "ww-other")
-    with pytest.raises(Exception):
+    with pytest.raises(BadRequest):
         wrong.open_reply(res[1])
 
 
