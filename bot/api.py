@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from . import points
 from .appraisal import appraise
 from .figures import ticket_figures
+from .hot import cached_hot_topics
 from .models import Appointment, Branch, Member, Resident, Ticket, TicketEvent
 from .privacy import mask_address, mask_pii
 from .texts import STATUS_NAMES
@@ -265,3 +266,9 @@ def appraisal_report():
     month = _month_arg(bot)
     with bot.db.session() as session:
         return jsonify(appraise(bot, session, month))
+
+
+@bp.get("/hot-topics")
+def hot_topics_report():
+    """The hot topics of the configured window, as the scheduler last computed them."""
+    return jsonify(cached_hot_topics(current_app.extensions["bot"]))

@@ -57,6 +57,7 @@ DEFAULTS: dict = {
         "model": "",
         # Below this calibrated probability the model's guess gives way to the keyword rules.
         "min_confidence": 0.5,
+        "hot_window_days": 7,
         "urgent_words": ["燃气", "煤气", "漏水", "着火", "失火", "火灾", "触电", "漏电",
                          "老人摔倒", "紧急", "急需", "救命", "坍塌", "爆炸"],
         # snownlp reads almost every complaint as negative: a priority rises only when the

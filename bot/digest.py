@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 from . import points, texts
 from .db import insert_ignore
 from .figures import ticket_figures
+from .hot import hot_topics
 from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
-from .nlp import keywords
 from .outbox import enqueue
-from .privacy import mask_pii
 from .replies import Reply, to_member
 from .work import overdue_tickets
 
@@ -83,10 +82,9 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
         lines.append(texts.DIGEST_OVERDUE_LINE.format(
             no=ticket.no, assignee=assignee.name if assignee else "未分派",
             hours=int((end - due).total_seconds() // 3600)))
-    week_texts = session.scalars(select(Ticket.text).where(
-        Ticket.branch_id == branch.id, Ticket.created_at >= start, Ticket.created_at < end)).all()
-    words = keywords([mask_pii(t) for t in week_texts], int(bot.cfg["digest"]["top_keywords"]))
-    lines.append(texts.DIGEST_HOT.format(words="、".join(words) or texts.DIGEST_NONE))
+    topics = hot_topics(session, start, end, branch.id, limit=int(bot.cfg["digest"]["top_keywords"]))
+    lines.append(texts.DIGEST_HOT.format(words="、".join(
+        f"{t['keyword']}（{t['place']}，{t['residents']}人）" for t in topics) or texts.DIGEST_NONE))
     top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
     lines.append(texts.DIGEST_TOP.format(members="，".join(
         f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))

@@ -11,9 +11,9 @@ import unicodedata
 from typing import Protocol
 
 OTHER = "其他"
-# Greetings and thanks make snownlp read a complaint as positive: score what follows them.
-POLITE = re.compile(r"^(尊敬的[^，,。！!]{0,8}[，,：:!！]?|您好[，,!！。]?|你好[，,!！。]?|领导好[，,!！。]?)+")
-THANKS = re.compile(r"(谢谢|感谢|麻烦了|辛苦了)[^。！!]{0,10}[。！!]?$")
+# Greetings and thanks make snownlp read a complaint as positive: score the other clauses.
+CLAUSES = re.compile(r"[，。！？；：,.!?;:\n\r]+")
+POLITE = re.compile(r"尊敬|您好|你好|领导好|谢谢|感谢|多谢|辛苦|麻烦|百忙|打扰|此致|敬礼")
 STOP_CHARS = set("的了是在我们你他她它和与及或也就都而且但吗呢吧啊呀哦嗯，。！？、；：“”‘’（）()《》,.!?;: \n\t")
 
 
@@ -62,9 +62,9 @@ def similarity(a: str, b: str) -> float:
 
 
 def complaint_part(text: str) -> str:
-    """The text without polite openings and closing thanks."""
-    stripped = THANKS.sub("", POLITE.sub("", text.strip())).strip()
-    return stripped or text
+    """The text without its polite clauses (greetings, thanks), or the text if nothing else is left."""
+    kept = [c.strip() for c in CLAUSES.split(text or "") if c.strip() and not POLITE.search(c)]
+    return "，".join(kept) or text
 
 
 def sentiment(text: str) -> float:
@@ -73,11 +73,3 @@ def sentiment(text: str) -> float:
 
     return float(SnowNLP(complaint_part(text)).sentiments)
 
-
-def keywords(texts: list[str], k: int) -> list[str]:
-    """The k most telling words across texts (jieba TF-IDF; imported here, in the worker)."""
-    if not texts:
-        return []
-    import jieba.analyse
-
-    return jieba.analyse.extract_tags("\n".join(texts), topK=k)
