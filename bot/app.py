@@ -34,7 +34,7 @@ class Bot:
         self.clock = clock or Clock()
         self.tz = ZoneInfo(cfg["timezone"])
         self.calendar = WorkCalendar(cfg)
-        self.db = Database(database_url(cfg))
+        self.db = Database(database_url(cfg), float(cfg["database"].get("lock_wait_s", 15)))
         self.redis = kv.connect(cfg)
         self.wires = {channel: Wire.from_config(cfg, channel) for channel in ("wechat", "wecom")}
         self.platform = Platform(cfg, self.redis)

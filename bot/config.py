@@ -19,7 +19,7 @@ from .errors import ConfigError
 DEFAULTS: dict = {
     "timezone": "Asia/Shanghai",
     "data_dir": "./var",
-    "database": {"url": ""},
+    "database": {"url": "", "lock_wait_s": 15},
     "redis": {"url": ""},
     "org_file": "org.yaml",
     "wechat": {

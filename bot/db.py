@@ -36,30 +36,34 @@ def database_url(cfg: dict) -> str:
     return "sqlite:///" + os.path.join(cfg["data_dir"], "bot.db")
 
 
-def _sqlite_pragmas(dbapi_conn, _record):
-    # WAL lets the web, worker and scheduler threads read while one writes;
-    # busy_timeout makes a writer wait instead of failing with "database is locked".
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=15000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(lock_wait_ms: int):
+    def apply(dbapi_conn, _record):
+        # WAL lets the web, worker and scheduler threads read while one writes;
+        # busy_timeout makes a writer wait instead of failing with "database is locked".
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(lock_wait_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+    return apply
 
 
 class Database:
     """The engine and a session factory for one configured database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, lock_wait_s: float = 15):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs = {"future": True, "pool_pre_ping": True}
+        wait_ms = int(lock_wait_s * 1000)
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": lock_wait_s, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=5, max_overflow=10)
+            # A lock held elsewhere fails the statement instead of hanging the webhook.
+            kwargs.update(pool_size=5, max_overflow=10, connect_args={"options": f"-c lock_timeout={wait_ms}"})
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(wait_ms))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -53,10 +53,12 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .outbox import OutboxWorker
     from .privacy import apply_retention
     from .sla import sweep_sla
+    from .webhook import recover_inflight
 
     every = lambda **kw: {"trigger": "interval", **kw}  # noqa: E731
     return [
         ("sla", sweep_sla, every(seconds=int(bot.cfg["sla"]["sweep_s"]))),
+        ("recover", recover_inflight, every(seconds=15)),
         ("outbox", lambda b: OutboxWorker(b).run_once(), every(seconds=10)),
         ("photos", fetch_photos, every(seconds=10)),
         ("sentiment", score_sentiment, every(seconds=15)),

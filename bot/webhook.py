@@ -1,11 +1,13 @@
 """The two webhooks. One pipeline, in steps: verify → decrypt → parse → dedupe → lock → dispatch → reply."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import LockError
+from sqlalchemy.exc import DBAPIError
 
 from . import kv, outbox, texts
 from .context import Context
@@ -17,8 +19,12 @@ from .replies import render_passive, split_passive, text
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
-PENDING, DONE = "pending", "done:"
-BUSY = object()
+PENDING, DONE = "pending:", "done:"
+INFLIGHT = kv.key("inflight")
+LOCK_TIMEOUT_S = 15    # handling takes well under a second; a dead worker's lock runs out
+RECOVER_AFTER_S = 30   # still pending after this: its worker died or the database was down
+BUSY = object()        # another message of the same person held the lock too long
+KEPT = object()        # the database was unavailable: kept for the recovery job
 
 
 def current_bot():
@@ -51,31 +57,38 @@ def check_fresh(bot, args) -> None:
         raise Forbidden("timestamp outside the replay window")
 
 
-def run(bot, inbound: Inbound):
-    """Dispatches inside one transaction: state change and outbox rows commit together."""
+def run(bot, inbound: Inbound, replay: bool = False):
+    """Dispatches inside one transaction: state change and outbox rows commit together.
+
+    A replay (the recovery job) has no HTTP response to ride on: every reply is queued.
+    """
     now = bot.clock.now()
     try:
         with bot.db.session() as session:
             ctx = Context(bot, session, inbound, now)
             replies = dispatch(ctx)
-            passive, queued = split_passive(replies, inbound.channel, inbound.user)
+            passive, queued = (None, replies) if replay else split_passive(replies, inbound.channel, inbound.user)
             outbox.enqueue(session, queued, now)
         for after in ctx.after_commit:
             after()
         return passive
+    except DBAPIError:
+        log.warning("database unavailable for %s %s from %s: kept for replay",
+                    inbound.channel, inbound.kind, inbound.user, exc_info=True)
+        return KEPT
     except Exception:  # the webhook edge: log with user and kind, apologise, answer 200
         log.exception("handling %s %s from %s failed", inbound.channel, inbound.kind, inbound.user)
-        return text(inbound.channel, inbound.user, texts.APOLOGY)
+        return None if replay else text(inbound.channel, inbound.user, texts.APOLOGY)
 
 
-def run_locked(bot, inbound: Inbound):
+def run_locked(bot, inbound: Inbound, replay: bool = False):
     """Takes the per-person lock (before any flow state is read), then runs; BUSY if it cannot."""
-    lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=30,
+    lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=LOCK_TIMEOUT_S,
                           blocking_timeout=8)
     if not lock.acquire():
         return BUSY
     try:
-        return run(bot, inbound)
+        return run(bot, inbound, replay)
     finally:
         try:
             lock.release()
@@ -97,24 +110,58 @@ def wait_for_first(bot, mark: str, seconds: float = 4.0) -> str | None:
         if value is None or value.startswith(DONE):
             return (value or DONE)[len(DONE):] or None
         time.sleep(0.05)
+    # Still pending: if its worker died, the recovery job answers through the outbox.
     return None
 
 
+def _finish(bot, mark: str, xml: str) -> None:
+    bot.redis.set(mark, DONE + xml, ex=int(bot.cfg["dedupe"]["ttl_s"]))
+    bot.redis.zrem(INFLIGHT, mark)
+
+
 def handle_once(bot, inbound: Inbound) -> str | None:
-    """Handles a callback once however often it is delivered; returns the passive reply XML."""
+    """Handles a callback once however often it is delivered; returns the passive reply XML.
+
+    The decrypted callback waits beside its mark until it is handled, so a worker killed
+    mid-request or a database outage loses nothing: the recovery job replays it.
+    """
     mark = kv.key("seen", inbound.channel, inbound.user, inbound.dedupe_id)
-    ttl = int(bot.cfg["dedupe"]["ttl_s"])
-    if not bot.redis.set(mark, PENDING, nx=True, ex=ttl):
+    record = json.dumps({"channel": inbound.channel, "fields": inbound.fields}, ensure_ascii=False)
+    if not bot.redis.set(mark, PENDING + record, nx=True, ex=int(bot.cfg["dedupe"]["ttl_s"])):
         return wait_for_first(bot, mark)
+    bot.redis.zadd(INFLIGHT, {mark: bot.clock.timestamp()})
     passive = run_locked(bot, inbound)
     if passive is BUSY:
         # Another message of this person held the lock too long: not handled, so forget
         # the mark and ask them to send it again.
         bot.redis.delete(mark)
+        bot.redis.zrem(INFLIGHT, mark)
         return passive_xml(bot, inbound, texts.BUSY)
+    if passive is KEPT:
+        return passive_xml(bot, inbound, texts.KEPT_FOR_LATER)
     xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
-    bot.redis.set(mark, DONE + xml, ex=ttl)
+    _finish(bot, mark, xml)
     return xml or None
+
+
+def recover_inflight(bot, limit: int = 100) -> int:
+    """Replays callbacks left pending (a dead worker, a database outage); replies go to the outbox."""
+    cutoff = bot.clock.timestamp() - RECOVER_AFTER_S
+    done = 0
+    for mark in bot.redis.zrangebyscore(INFLIGHT, 0, cutoff, start=0, num=limit):
+        value = bot.redis.get(mark)
+        if not value or not value.startswith(PENDING):
+            bot.redis.zrem(INFLIGHT, mark)
+            continue
+        record = json.loads(value[len(PENDING):])
+        inbound = to_inbound(record["channel"], record["fields"])
+        result = run_locked(bot, inbound, replay=True)
+        if result is BUSY or result is KEPT:
+            continue  # next pass
+        _finish(bot, mark, "")
+        log.info("replayed %s %s from %s", inbound.channel, inbound.kind, inbound.user)
+        done += 1
+    return done
 
 
 def callback(channel: str) -> Response:
