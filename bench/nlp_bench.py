@@ -37,7 +37,7 @@ def main() -> int:
     import yaml
     from sklearn.model_selection import StratifiedKFold
 
-    from bot.classifier import evaluate, read_csv, save, train
+    from bot.classifier import ModelClassifier, read_csv, save, scores, train
     from bot.nlp import KeywordClassifier
 
     rules = KeywordClassifier([(c["name"], c["keywords"]) for c in
@@ -55,14 +55,13 @@ def main() -> int:
             started = time.perf_counter()
             model = train(list(texts[train_idx]), list(labels[train_idx]), "bench")
             train_s += time.perf_counter() - started
-            from bot.classifier import ModelClassifier
             classify = ModelClassifier(model).classify
             for kind, fn in (("rules", rules.classify), ("model", classify)):
                 started = time.perf_counter()
                 guesses[kind][test_idx] = [fn(t) for t in texts[test_idx]]
                 ms[kind] += time.perf_counter() - started
         for kind in ("rules", "model"):
-            scored = evaluate(lambda t, g=iter(guesses[kind]): next(g), list(texts), list(labels))
+            scored = scores(list(labels), list(guesses[kind]))
             scored["ms_per_message"] = round(1000 * ms[kind] / len(labels), 3)
             results[f"{name}_{kind}"] = scored
         results[f"{name}_train_s_per_fold"] = round(train_s / 5, 1)
