@@ -129,6 +129,11 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
         app.extensions["fake_platform"] = FakePlatform()
         app.register_blueprint(app.extensions["fake_platform"].blueprint(), url_prefix="/_fake")
 
+    if cfg["dev"]["console"]:
+        from .console import bp as console_bp
+
+        app.register_blueprint(console_bp)
+
     @app.get("/healthz")
     def healthz():
         """Liveness for the proxy: the process answers."""
