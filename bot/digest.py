@@ -17,7 +17,7 @@ from .hot import hot_topics
 from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
 from .outbox import enqueue
 from .replies import Reply, to_member
-from .work import overdue_tickets
+from .work import overdue_count, overdue_tickets
 
 
 def _at(day: date, hhmm: str, tz) -> datetime:
@@ -74,9 +74,8 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
                             ("sla_met_pct", "按时办理率", "%"), ("satisfaction_pct", "群众满意率", "%")):
         lines.append(texts.DIGEST_LINE.format(name=name, value=_value(this[key], unit),
                                               change=_change(this[key], last[key], unit)))
-    overdue = overdue_tickets(session, branch.id, end)
-    lines.append(texts.DIGEST_OVERDUE_TITLE.format(n=len(overdue)))
-    for ticket in overdue[:10]:
+    lines.append(texts.DIGEST_OVERDUE_TITLE.format(n=overdue_count(session, branch.id, end)))
+    for ticket in overdue_tickets(session, branch.id, end, limit=10):
         assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
         due = ticket.response_due_at if ticket.first_response_at is None else ticket.reply_due_at
         lines.append(texts.DIGEST_OVERDUE_LINE.format(

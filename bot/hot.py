@@ -1,9 +1,10 @@
 """Hot topics (热点): what many residents raise in one place lately.
 
-Tickets of a window are grouped by keyword (jieba's TF-IDF tags) and place (grid, else the
-first words of the address); a group ranks by how many different residents raised it, then
-by recency (each ticket counts e^(−age/3 days)). jieba runs in the scheduler process: the
-result is stored in Redis for the API, so web workers never load it.
+Each ticket's keywords (jieba's TF-IDF tags) are extracted once, by the worker, after the
+ticket exists; hot topics then group a window's tickets by keyword and place (grid, else
+the first words of the address) and rank a group by how many different residents raised
+it, then by recency (each ticket counts e^(−age/3 days)). The result is stored in Redis
+for the API, so web workers never load jieba.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .models import Grid, Ticket
 from .privacy import mask_pii
 
 HALF_LIFE_DAYS = 3.0
+WORDS_PER_TICKET = 5
 CACHE_KEY = kv.key("hot-topics")
 
 
@@ -29,23 +31,40 @@ def _place(ticket, grids: dict) -> str:
     return "未定位"
 
 
-def hot_topics(session, start: datetime, end: datetime, branch_id: str | None = None,
-               limit: int = 10, words_per_ticket: int = 5) -> list[dict]:
-    """The hottest (keyword, place) groups of the tickets created in a period."""
+def keywords_of(text: str, count: int = WORDS_PER_TICKET) -> list[str]:
+    """A text's telling words (jieba TF-IDF), without numbers or single characters."""
     import jieba.analyse
 
-    query = select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)
+    return [w for w in jieba.analyse.extract_tags(mask_pii(text), topK=count + 3)
+            if len(w) >= 2 and not any(ch.isdigit() for ch in w)][:count]
+
+
+def extract_keywords(bot, limit: int = 500) -> int:
+    """Fills the keywords of tickets that have none yet (the worker's job)."""
+    with bot.db.session() as session:
+        rows = session.scalars(select(Ticket).where(Ticket.keywords.is_(None)).order_by(Ticket.id)
+                               .limit(limit).with_for_update(skip_locked=True)).all()
+        for ticket in rows:
+            ticket.keywords = keywords_of(ticket.text)
+    return len(rows)
+
+
+def hot_topics(session, start: datetime, end: datetime, branch_id: str | None = None,
+               limit: int = 10) -> list[dict]:
+    """The hottest (keyword, place) groups of the tickets created in a period."""
+    columns = (Ticket.no, Ticket.text, Ticket.keywords, Ticket.resident_id, Ticket.grid_id, Ticket.address,
+               Ticket.created_at)
+    query = select(*columns).where(Ticket.created_at >= start, Ticket.created_at < end)
     if branch_id:
         query = query.where(Ticket.branch_id == branch_id)
     grids = {g.id: f"{g.community}{g.name}" for g in session.scalars(select(Grid))}
     groups: dict = {}
-    for ticket in session.scalars(query):
+    for ticket in session.execute(query):
         age_days = max(0.0, (end - ticket.created_at).total_seconds() / 86400)
         weight = math.exp(-age_days / HALF_LIFE_DAYS)
         place = _place(ticket, grids)
-        for word in jieba.analyse.extract_tags(mask_pii(ticket.text), topK=words_per_ticket):
-            if len(word) < 2 or any(ch.isdigit() for ch in word):
-                continue
+        words = ticket.keywords if ticket.keywords is not None else keywords_of(ticket.text)
+        for word in words:
             group = groups.setdefault((word, place), {"residents": set(), "tickets": [], "score": 0.0,
                                                       "latest": ticket.created_at})
             group["residents"].add(ticket.resident_id)

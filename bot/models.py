@@ -143,6 +143,8 @@ class Ticket(Base):
     photos: Mapped[list] = mapped_column(JSON, default=list)
     photos_pending: Mapped[int] = mapped_column(Integer, default=0, index=True)
     sentiment: Mapped[float | None] = mapped_column(Float)
+    # jieba's keywords of the text, filled by the worker after creation (for hot topics).
+    keywords: Mapped[list | None] = mapped_column(JSON)
     rating: Mapped[str | None] = mapped_column(String(16))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -159,7 +161,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     personal_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_tickets_resident_status", "resident_id", "status"),)
+    __table_args__ = (Index("ix_tickets_resident_status", "resident_id", "status"),
+                      Index("ix_tickets_branch_created", "branch_id", "created_at"),
+                      Index("ix_tickets_branch_status", "branch_id", "status"))
 
 
 class TicketEvent(Base):

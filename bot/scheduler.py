@@ -49,7 +49,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .booking import send_reminders
     from .compliance import check_calendar, monitor_compliance
     from .digest import announce_stars, send_weekly_digests
-    from .hot import refresh_hot_topics
+    from .hot import extract_keywords, refresh_hot_topics
     from .outbox import OutboxWorker
     from .privacy import apply_retention
     from .sla import sweep_sla
@@ -72,6 +72,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("appointment_reminders", send_reminders, every(minutes=5)),
         ("audit_anchor", record_anchor, every(hours=1)),
         ("retention", apply_retention, every(hours=6)),
+        ("keywords", extract_keywords, every(seconds=30)),
         ("hot_topics", refresh_hot_topics, every(minutes=10)),
     ]
 

@@ -6,7 +6,7 @@ and leaves an audit event.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from . import points, texts
 from .errors import Refused
@@ -253,25 +253,34 @@ def queue_text(ctx, member: Member) -> str:
     return "\n".join(lines)
 
 
-def overdue_tickets(session, branch_id: str, now) -> list[Ticket]:
-    """Open tickets of a branch past their response or reply due time (督办台账)."""
-    rows = session.scalars(select(Ticket).where(
-        Ticket.branch_id == branch_id, Ticket.status.in_(OPEN_STATUSES),
-        or_(Ticket.first_response_at.is_(None) & (Ticket.response_due_at < now),
-            Ticket.first_reply_at.is_(None) & (Ticket.reply_due_at < now),
-            (Ticket.status == "reopened") & (Ticket.reply_due_at < now)))).all()
-    return sorted(rows, key=lambda t: _due(t) or now)
+def _overdue_where(branch_id: str, now):
+    return (Ticket.branch_id == branch_id, Ticket.status.in_(OPEN_STATUSES),
+            or_(Ticket.first_response_at.is_(None) & (Ticket.response_due_at < now),
+                Ticket.first_reply_at.is_(None) & (Ticket.reply_due_at < now),
+                (Ticket.status == "reopened") & (Ticket.reply_due_at < now)))
+
+
+def overdue_tickets(session, branch_id: str, now, limit: int | None = None) -> list[Ticket]:
+    """Open tickets of a branch past their response or reply due time (督办台账), most overdue first."""
+    due = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+    query = select(Ticket).where(*_overdue_where(branch_id, now)).order_by(due, Ticket.id)
+    return session.scalars(query.limit(limit) if limit else query).all()
+
+
+def overdue_count(session, branch_id: str, now) -> int:
+    """How many tickets of a branch are overdue."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(*_overdue_where(branch_id, now))) or 0
 
 
 def overdue_text(ctx, secretary: Member) -> str:
     """The branch's 督办台账 for its secretary."""
     if secretary.role != "secretary":
         raise Refused(texts.W_SECRETARY_ONLY.format(action="督办"))
-    rows = overdue_tickets(ctx.session, secretary.branch_id, ctx.now)
+    rows = overdue_tickets(ctx.session, secretary.branch_id, ctx.now, limit=30)
     if not rows:
         return texts.W_OVERDUE_EMPTY
-    lines = [texts.W_OVERDUE_HEADER.format(n=len(rows))]
-    for t in rows[:30]:
+    lines = [texts.W_OVERDUE_HEADER.format(n=overdue_count(ctx.session, secretary.branch_id, ctx.now))]
+    for t in rows:
         assignee = ctx.session.get(Member, t.assignee_id) if t.assignee_id else None
         hours = int((ctx.now - (_due(t) or ctx.now)).total_seconds() // 3600)
         lines.append(texts.W_OVERDUE_LINE.format(

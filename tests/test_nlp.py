@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.__main__ import main
 from bot.classifier import load, read_csv
-from bot.hot import hot_topics, refresh_hot_topics
+from bot.hot import extract_keywords, hot_topics, refresh_hot_topics
 from bot.models import Ticket, TicketEvent
 from bot.nlp import complaint_part, sentiment, similarity
 
@@ -155,7 +155,9 @@ def test_hot_topics_rank_by_distinct_residents_then_recency(bot, people, clock, 
     for n in range(2):
         people.file_ticket("o-bin", f"楼下垃圾桶满了第{n + 2}天，没人清理", scene="grid-g2")
     clock.advance(hours=1)
+    assert extract_keywords(bot) == 5 and extract_keywords(bot) == 0
     with bot.db.session() as session:
+        assert "路灯" in session.scalar(select(Ticket.keywords).order_by(Ticket.id).limit(1))
         topics = hot_topics(session, clock.now() - timedelta(days=7), clock.now())
     top = topics[0]
     assert {"路灯", "东门"} <= set(top["keywords"])

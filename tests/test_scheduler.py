@@ -25,4 +25,4 @@ def test_the_jobs_are_declared(bot):
     assert [name for name, _, _ in jobs(bot)] == ["sla", "recover", "outbox", "photos", "sentiment", "close_unrated",
                                                   "digest", "stars", "compliance", "calendar",
                                                   "appointment_reminders", "audit_anchor", "retention",
-                                                  "hot_topics"]
+                                                  "keywords", "hot_topics"]
