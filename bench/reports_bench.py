@@ -62,7 +62,8 @@ def generate(bot, count: int, end: datetime, seed: int = 7) -> None:
                     "keywords": WORDS[n], "photos": [], "photos_pending": 0, "reopen_count": int(status == "reopened"),
                     "created_at": created, "updated_at": created,
                     "response_due_at": created + timedelta(hours=24), "reply_due_at": created + timedelta(hours=48),
-                    "response_remind_at": created + timedelta(hours=18), "reply_remind_at": created + timedelta(hours=36),
+                    "response_remind_at": created + timedelta(hours=18),
+                    "reply_remind_at": created + timedelta(hours=36),
                     "first_response_at": first_response, "first_reply_at": first_reply,
                     "resolved_at": first_reply if done else None,
                     "closed_at": first_reply + timedelta(days=1) if status == "closed" else None,
@@ -119,11 +120,12 @@ def main() -> int:
             timings[f"stats_api_s_{'cold' if attempt == 0 else 'warm'}"] = round(time.perf_counter() - started, 2)
             assert stats.status_code == 200 and stats.get_json()["total"] == args.tickets
             started = time.perf_counter()
+            week_end = end - timedelta(hours=8, minutes=30)            # Monday 00:00 in Shanghai
             with bot.db.session() as session:
-                body = render_digest(bot, session, session.get(Branch, "b1"), end - timedelta(days=7, hours=8, minutes=30),
-                                     end - timedelta(hours=8, minutes=30))
+                body = render_digest(bot, session, session.get(Branch, "b1"), week_end - timedelta(days=7), week_end)
             timings[f"digest_s_{'cold' if attempt == 0 else 'warm'}"] = round(time.perf_counter() - started, 2)
-        result = {"bench": "reports", "database": "postgresql" if args.database_url.startswith("postgresql") else "sqlite",
+        database = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
+        result = {"bench": "reports", "database": database,
                   "tickets": args.tickets, "generate_s": round(generated_s, 1), **timings,
                   "digest_lines": len(body.splitlines())}
     print(json.dumps(result, ensure_ascii=False))
