@@ -181,7 +181,8 @@ def cmd_audit_verify(_args) -> int:
     with bot.db.session() as session:
         verdict = verify(session)
     if verdict.ok:
-        print(f"audit chain intact: {verdict.checked} records, head #{verdict.head_seq}")
+        waiting = f"; {verdict.unsealed} newer records wait for the sealer" if verdict.unsealed else ""
+        print(f"audit chain intact: {verdict.checked} records, head #{verdict.head_seq}{waiting}")
         return 0
     print("audit chain BROKEN at " + json.dumps(verdict.broken, ensure_ascii=False))
     return 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify
@@ -41,6 +42,7 @@ class Bot:
         self.engine = FlowEngine(int(cfg["flows"]["ttl_s"]))
         self.services: dict = {"service_days": [], "service_types": []}
         self.model = None
+        self._cache: dict = {}
         import flows
         import handlers
 
@@ -64,7 +66,21 @@ class Bot:
             if not last or last.get("digest") != digest:  # a change of the organisation is recorded
                 admin_change(session, "admin:org_sync", "org_synced", self.clock.now(), digest=digest, **counts)
         self.services = service_config(doc)
+        self._cache.clear()
         return counts
+
+    def cached(self, name: str, load, ttl_s: float = 30.0):
+        """Organisation data every message needs (grids, category keywords), read at most every ttl_s.
+
+        Other processes see an organisation sync within ttl_s; this one at once.
+        """
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self.db.session() as session:
+            value = load(session)
+        self._cache[name] = (time.monotonic() + ttl_s, value)
+        return value
 
     def start(self) -> None:
         """Brings the database up to date, loads the organisation and the category model."""
@@ -107,7 +123,7 @@ class Bot:
             category, confidence = self.model.predict(text)
             if confidence >= float(self.cfg["nlp"]["min_confidence"]):
                 return category, "model"
-        return keyword_classifier(session).classify(text), "rules"
+        return self.cached("keywords", keyword_classifier).classify(text), "rules"
 
 
 def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:

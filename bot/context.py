@@ -21,6 +21,7 @@ class Context:
     inbound: Inbound
     now: datetime
     after_commit: list = field(default_factory=list)
+    _sender: object = field(default=None, repr=False)
 
     @property
     def cfg(self) -> dict:
@@ -39,10 +40,12 @@ class Context:
         return when.astimezone(self.bot.tz)
 
     def resident(self) -> Resident | None:
-        """The resident who wrote (Official Account only)."""
+        """The resident who wrote (Official Account only); looked up once per message."""
         if self.inbound.channel != "wechat":
             return None
-        return self.session.scalar(select(Resident).where(Resident.openid == self.inbound.user))
+        if self._sender is None:
+            self._sender = self.session.scalar(select(Resident).where(Resident.openid == self.inbound.user))
+        return self._sender
 
     def member(self) -> Member | None:
         """The active member who wrote (WeCom only)."""

@@ -1,29 +1,36 @@
 """Dispatch: who wrote, then the active flow, a flow's entry, or the handler for the kind."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
 
 import handlers
 
 from .context import Context
 from .models import Resident
-from .outbox import release_parked
+from .outbox import PARKED, release_parked
 from .replies import Reply
+
+# The 48-hour window is counted in hours: a write per message would only cost throughput.
+INBOUND_PRECISION = timedelta(minutes=5)
 
 
 def note_sender(ctx: Context) -> None:
     """Records a resident's message: known from now on, and inside the 48-hour window again."""
     if ctx.inbound.channel != "wechat":
         return
-    resident = ctx.session.scalar(select(Resident).where(Resident.openid == ctx.inbound.user))
+    resident = ctx.resident()
     if resident is None:
-        resident = Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True)
+        resident = ctx._sender = Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True)
         ctx.session.add(resident)
-    if ctx.inbound.kind != "event.unsubscribe":
+        ctx.session.flush()
+    if ctx.inbound.kind == "event.unsubscribe":
+        return
+    if resident.last_inbound_at is None or ctx.now - resident.last_inbound_at > INBOUND_PRECISION:
         resident.last_inbound_at = ctx.now
+    if ctx.redis.sismember(PARKED, ctx.inbound.user):
         # Messages parked by 45015 / 45047 can go out now that the resident has written.
         release_parked(ctx.session, "wechat", ctx.inbound.user, ctx.now)
-    ctx.session.flush()
+        ctx.after_commit.append(lambda: ctx.redis.srem(PARKED, ctx.inbound.user))
 
 
 def dispatch(ctx: Context) -> list[Reply]:

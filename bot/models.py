@@ -176,9 +176,10 @@ class TicketEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(140))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Filled by the sealer a few seconds after the event is written (see bot/audit.py).
     chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Appointment(Base):
@@ -216,8 +217,8 @@ class PointsEntry(Base):
     award_key: Mapped[str] = mapped_column(String(200), unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):
@@ -293,8 +294,8 @@ class AdminChange(Base):
     action: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64), default="")
-    hash: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):

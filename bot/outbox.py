@@ -15,13 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from . import texts
+from . import kv, texts
 from .errors import PlatformError
 from .models import OutboxAttempt, OutboxMessage
 from .platform import OUTSIDE_WINDOW, OVER_WINDOW_COUNT, PERMANENT_ERRORS
 from .replies import Reply
 
 log = logging.getLogger(__name__)
+# Residents with parked messages: a message from them releases the messages (see dispatch).
+PARKED = kv.key("parked")
 
 
 def enqueue(session: Session, replies, now: datetime) -> list[OutboxMessage]:
@@ -46,6 +48,16 @@ def release_parked(session: Session, channel: str, recipient: str, now: datetime
             row.body = {**row.body, "content": texts.R_PARKED_PREFACE + row.body.get("content", "")}
         row.status, row.next_attempt_at, row.lease_until = "pending", now, None
     return len(rows)
+
+
+def index_parked(bot) -> int:
+    """Rebuilds the set of residents with parked messages (after Redis lost it, say)."""
+    with bot.db.session() as session:
+        recipients = session.scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.status == "parked").distinct()).all()
+    if recipients:
+        bot.redis.sadd(PARKED, *recipients)
+    return len(recipients)
 
 
 def backoff(attempts: int, cap_s: float) -> float:
@@ -122,6 +134,8 @@ class OutboxWorker:
                     "data": {"first": {"value": texts.NOTICE_FIRST},
                              "keyword1": {"value": msg.body.get("content", "")[:20]},
                              "remark": {"value": texts.NOTICE_REMARK}}})], now)
+        if status == "parked":
+            self.bot.redis.sadd(PARKED, msg.recipient)
         if status != "sent":
             log.warning("outbox %s to %s:%s: %s (%s)", msg.id, msg.channel, msg.recipient,
                         status, detail)

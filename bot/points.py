@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .audit import admin_change, seal
+from .audit import admin_change
 from .models import Member, PointsEntry, Ticket
 
 
@@ -22,7 +22,8 @@ def award(session, member_id: str, points: int, reason: str, key: str, now: date
         return None
     entry = PointsEntry(member_id=member_id, points=int(points), reason=reason, award_key=key, at=now,
                         ticket_id=ticket_id, appointment_id=appointment_id)
-    seal(session, entry)  # the unique key still guards a race: the loser's transaction fails
+    session.add(entry)
+    session.flush()  # the unique key guards a race: the loser's transaction fails here
     return entry
 
 

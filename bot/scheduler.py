@@ -45,12 +45,12 @@ class Leadership:
 def jobs(bot) -> list[tuple[str, callable, dict]]:
     """The scheduled jobs: (name, function of bot, APScheduler trigger arguments)."""
     from .aftercare import close_unrated, fetch_photos, score_sentiment
-    from .audit import record_anchor
+    from .audit import record_anchor, seal_pending
     from .booking import send_reminders
     from .compliance import check_calendar, monitor_compliance
     from .digest import announce_stars, send_weekly_digests
     from .hot import extract_keywords, refresh_hot_topics
-    from .outbox import OutboxWorker
+    from .outbox import OutboxWorker, index_parked
     from .privacy import apply_retention
     from .sla import sweep_sla
     from .webhook import recover_inflight
@@ -60,6 +60,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("sla", sweep_sla, every(seconds=int(bot.cfg["sla"]["sweep_s"]))),
         ("recover", recover_inflight, every(seconds=15)),
         ("outbox", lambda b: OutboxWorker(b).run_once(), every(seconds=10)),
+        ("parked_index", index_parked, every(minutes=10)),
         ("photos", fetch_photos, every(seconds=10)),
         ("sentiment", score_sentiment, every(seconds=15)),
         ("close_unrated", close_unrated, every(minutes=10)),
@@ -70,6 +71,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("compliance", monitor_compliance, every(minutes=5)),
         ("calendar", check_calendar, every(hours=6)),
         ("appointment_reminders", send_reminders, every(minutes=5)),
+        ("seal", seal_pending, every(seconds=5)),
         ("audit_anchor", record_anchor, every(hours=1)),
         ("retention", apply_retention, every(hours=6)),
         ("keywords", extract_keywords, every(seconds=30)),

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import texts
-from .audit import seal
 from .db import insert_ignore
 from .models import (
     Branch,
@@ -33,6 +32,7 @@ OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transfe
 DUPLICATE_OWN = 0.6     # share of bigrams shared with the resident's own open ticket
 DUPLICATE_GRID = 0.5    # … with a neighbour's ticket in the same grid
 MAX_GRID_KM = 3.0
+DUPLICATE_CANDIDATES = 200   # the newest open tickets compared, so a busy grid stays fast
 
 
 # -- numbering and the event chain ------------------------------------------------
@@ -52,9 +52,9 @@ def next_ticket_no(session: Session, local_now: datetime) -> str:
 
 def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
                  **data) -> TicketEvent:
-    """Appends an event to the ticket's history, sealed into the audit chain."""
+    """Appends an event to the ticket's history (the sealer chains it seconds later)."""
     event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor, data=data)
-    seal(session, event)
+    session.add(event)
     ticket.updated_at = now
     return event
 
@@ -128,9 +128,13 @@ class Draft:
                    lat=data.get("lat"), lng=data.get("lng"), address=data.get("address"))
 
 
-def find_grid(session: Session, resident: Resident | None, draft: Draft) -> Grid | None:
+def active_grids(session: Session) -> list[Grid]:
+    """Every active grid (read through the bot's short cache)."""
+    return list(session.scalars(select(Grid).where(Grid.active).order_by(Grid.id)))
+
+
+def find_grid(grids: list[Grid], resident: Resident | None, draft: Draft) -> Grid | None:
     """The grid: from a shared location (nearest centre), address words, or the QR binding."""
-    grids = session.scalars(select(Grid).where(Grid.active)).all()
     if draft.lat is not None and draft.lng is not None:
         placed = [(g, _km(draft.lat, draft.lng, g.lat, g.lng)) for g in grids if g.lat is not None]
         near = min(placed, key=lambda pair: pair[1], default=None)
@@ -144,7 +148,7 @@ def find_grid(session: Session, resident: Resident | None, draft: Draft) -> Grid
             if grid.community and grid.community in draft.address:
                 return grid
     if resident is not None and resident.grid_id:
-        return session.get(Grid, resident.grid_id)
+        return next((g for g in grids if g.id == resident.grid_id), None)
     return None
 
 
@@ -186,26 +190,40 @@ def assess(bot, session: Session, resident: Resident | None, draft: Draft) -> As
     priority = "urgent" if words else "normal"
     response_h, reply_h = sla_hours(bot.cfg, category, priority)
     return Assessment(name, category.department_id if category else None,
-                      find_grid(session, resident, draft), priority, words, response_h, reply_h, decided_by)
+                      find_grid(bot.cached("grids", active_grids), resident, draft), priority, words,
+                      response_h, reply_h, decided_by)
+
+
+@dataclass(frozen=True)
+class Similar:
+    """An open ticket that reads like a new message."""
+
+    no: str
+    status: str
+    whose: str       # own | grid
+
+
+def _most_similar(session, conditions, text: str, threshold: float):
+    rows = session.execute(select(Ticket.no, Ticket.status, Ticket.text).where(*conditions)
+                           .order_by(Ticket.id.desc()).limit(DUPLICATE_CANDIDATES)).all()
+    scored = [(similarity(text, row.text), row) for row in rows]
+    score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best if best is not None and score >= threshold else None
 
 
 def find_duplicate(session: Session, resident: Resident, grid: Grid | None, text: str,
-                   now: datetime) -> tuple[Ticket, str] | None:
+                   now: datetime) -> Similar | None:
     """An open ticket of the same resident, or of the same grid this week, on the same thing."""
-    own = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id,
-                                               Ticket.status.in_(OPEN_STATUSES))).all()
-    best = max(own, key=lambda t: similarity(text, t.text), default=None)
-    if best is not None and similarity(text, best.text) >= DUPLICATE_OWN:
-        return best, "own"
+    own = _most_similar(session, (Ticket.resident_id == resident.id, Ticket.status.in_(OPEN_STATUSES)),
+                        text, DUPLICATE_OWN)
+    if own is not None:
+        return Similar(own.no, own.status, "own")
     if grid is None:
         return None
-    recent = session.scalars(select(Ticket).where(
-        Ticket.grid_id == grid.id, Ticket.status.in_(OPEN_STATUSES),
-        Ticket.created_at >= now - timedelta(days=7), Ticket.resident_id != resident.id)).all()
-    best = max(recent, key=lambda t: similarity(text, t.text), default=None)
-    if best is not None and similarity(text, best.text) >= DUPLICATE_GRID:
-        return best, "grid"
-    return None
+    near = _most_similar(session, (Ticket.grid_id == grid.id, Ticket.status.in_(OPEN_STATUSES),
+                                   Ticket.created_at >= now - timedelta(days=7), Ticket.resident_id != resident.id),
+                         text, DUPLICATE_GRID)
+    return Similar(near.no, near.status, "grid") if near is not None else None
 
 
 def tickets_since(session: Session, resident: Resident, since: datetime) -> int:

@@ -83,8 +83,9 @@ def run(bot, inbound: Inbound, replay: bool = False):
 
 def run_locked(bot, inbound: Inbound, replay: bool = False):
     """Takes the per-person lock (before any flow state is read), then runs; BUSY if it cannot."""
+    # Poll every 10 ms: redis-py's default 100 ms sleep turns any wait into a long tail.
     lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=LOCK_TIMEOUT_S,
-                          blocking_timeout=8)
+                          blocking_timeout=8, sleep=0.01)
     if not lock.acquire():
         return BUSY
     try:

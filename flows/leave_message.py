@@ -164,11 +164,11 @@ def ask_confirm(turn):
     draft = Draft.from_data(turn.data)
     found = assess(ctx.bot, ctx.session, resident, draft)
     dup = find_duplicate(ctx.session, resident, found.grid, draft.text, ctx.now)
-    turn.data["duplicate"] = dup[0].no if dup else None
+    turn.data["duplicate"] = dup.no if dup else None
     notice = ""
     if dup:
-        template = texts.LM_DUP_OWN if dup[1] == "own" else texts.LM_DUP_GRID
-        notice = template.format(no=dup[0].no, status=texts.STATUS_NAMES.get(dup[0].status, dup[0].status))
+        template = texts.LM_DUP_OWN if dup.whose == "own" else texts.LM_DUP_GRID
+        notice = template.format(no=dup.no, status=texts.STATUS_NAMES.get(dup.status, dup.status))
     if found.priority == "urgent":
         notice = texts.LM_SUMMARY_URGENT + notice
     place = draft.address or (f"{found.grid.community}{found.grid.name}" if found.grid else "未说明")

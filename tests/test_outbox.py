@@ -156,3 +156,16 @@ def test_a_parked_message_triggers_the_configured_template_notice(bot, fake, del
     [notice] = [c for c in fake.sent("wechat", "o-alice") if c["endpoint"] == "message/template/send"]
     assert notice["json"]["template_id"] == "TPL-1"
     assert notice["json"]["data"]["keyword1"]["value"] == "您的留言已办结"
+
+
+def test_the_parked_index_is_rebuilt_when_redis_lost_it(bot, fake, people, deliver):
+    from bot.outbox import PARKED, index_parked
+
+    fake.fail("message/custom/send", errcode=45015, times=1)
+    queue(bot, to_resident("o-alice", "您的留言已办结"))
+    deliver()
+    bot.redis.delete(PARKED)                      # Redis restarted without its data
+    assert index_parked(bot) == 1
+    people.resident("o-alice").says("你好")
+    deliver()
+    assert statuses(bot) == ["sent"]

@@ -22,7 +22,7 @@ def test_a_dead_leaders_lease_expires(bot):
 
 
 def test_the_jobs_are_declared(bot):
-    assert [name for name, _, _ in jobs(bot)] == ["sla", "recover", "outbox", "photos", "sentiment", "close_unrated",
-                                                  "digest", "stars", "compliance", "calendar",
-                                                  "appointment_reminders", "audit_anchor", "retention",
-                                                  "keywords", "hot_topics"]
+    assert [name for name, _, _ in jobs(bot)] == [
+        "sla", "recover", "outbox", "parked_index", "photos", "sentiment", "close_unrated", "digest", "stars",
+        "compliance", "calendar", "appointment_reminders", "seal", "audit_anchor", "retention", "keywords",
+        "hot_topics"]

@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 
 from bot import texts
 from bot.appraisal import appraise
-from bot.audit import record_anchor, verify
+from bot.audit import record_anchor, seal_pending, verify
 from bot.models import (
     AdminChange,
     AuditHead,
@@ -41,6 +41,7 @@ def entries(bot, member=None):
 
 
 def verdict(bot):
+    seal_pending(bot)
     with bot.db.session() as session:
         return verify(session)
 
@@ -144,6 +145,7 @@ def _chain(bot, people):
     no = people.file_ticket("o-c", "东门路灯坏了好几天，晚上很黑")
     people.member("pm01").says(f"办结 {no} 已修好")
     people.resident("o-c").says("满意")
+    assert seal_pending(bot) > 0 and seal_pending(bot) == 0
     return no
 
 
@@ -162,8 +164,12 @@ def run_verify_cli(settings, tmp_path, monkeypatch):
 
 def test_an_intact_chain_verifies(bot, people, settings, tmp_path, monkeypatch):
     _chain(bot, people)
+    people.member("pm01").says("签到")                              # written, not sealed yet
+    with bot.db.session() as session:
+        waiting = verify(session)
+    assert waiting.ok and waiting.unsealed == 1
     result = verdict(bot)
-    assert result.ok and result.checked >= 8
+    assert result.ok and result.checked >= 8 and result.unsealed == 0
     code, said = run_verify_cli(settings, tmp_path, monkeypatch)
     assert code == 0 and said.startswith("audit chain intact")
 
@@ -211,8 +217,9 @@ def test_reordering_records_is_caught(bot, people):
 def test_deleting_the_newest_record_is_caught_by_the_head(bot, people):
     _chain(bot, people)
     with bot.db.session() as session:
-        last = session.scalar(select(PointsEntry).order_by(PointsEntry.chain_seq.desc()).limit(1))
-        assert last.chain_seq == session.get(AuditHead, 1).seq      # the praise is the newest record
+        head = session.get(AuditHead, 1).seq
+        [last] = [row for model in (TicketEvent, PointsEntry, AdminChange)
+                  for row in session.scalars(select(model).where(model.chain_seq == head))]
         session.delete(last)
     result = verdict(bot)
     assert not result.ok and result.broken["table"] == "audit_head"
@@ -223,11 +230,14 @@ def test_a_tail_rewritten_with_fresh_hashes_is_caught_by_the_anchor(bot, people)
     assert record_anchor(bot) is True and record_anchor(bot) is False
     from bot.audit import _fields, link_hash
     with bot.db.session() as session:
-        # An intruder moves the newest award and recomputes its hash and the head: internally consistent.
-        last = session.scalar(select(PointsEntry).order_by(PointsEntry.chain_seq.desc()).limit(1))
-        last.member_id = "pm02"
+        # An intruder edits the newest record and recomputes its hash and the head: internally consistent.
+        head = session.get(AuditHead, 1).seq
+        [last] = [row for model in (TicketEvent, PointsEntry, AdminChange)
+                  for row in session.scalars(select(model).where(model.chain_seq == head))]
+        last.actor = "admin:intruder"
         session.flush()
-        last.hash = link_hash("points", _fields("points", last), last.chain_seq, last.prev_hash)
+        kind = {TicketEvent: "ticket_event", PointsEntry: "points", AdminChange: "admin"}[type(last)]
+        last.hash = link_hash(kind, _fields(kind, last), last.chain_seq, last.prev_hash)
         session.execute(update(AuditHead).values(hash=last.hash))
     result = verdict(bot)
     assert not result.ok and "head recorded on" in result.broken["reason"]
