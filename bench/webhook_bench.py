@@ -35,6 +35,7 @@ KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STEPS = [("event", "subscribe", "qrscene_grid-g1"), ("text", "留言"),
          ("text", "{n}号楼的路灯坏了一个多星期，晚上出门很不方便"), ("text", "跳过"), ("text", "不变"),
          ("text", "确认")]
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -83,7 +84,7 @@ def write_requests(folder: Path, cfg: dict, connections: int, residents_per_conn
 
 
 def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "8",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", str(THREADS),
                              "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -146,7 +147,7 @@ def main() -> int:
         floor_dir.mkdir()
         signed = write_requests(bot_dir, cfg, args.connections, args.residents, floor=False)
         write_requests(floor_dir, cfg, args.connections, args.residents, floor=True)
-        result = {"bench": "webhook", "gunicorn": "2 workers × 8 threads", "connections": args.connections,
+        result = {"bench": "webhook", "gunicorn": f"2 workers × {THREADS} threads", "connections": args.connections,
                   "seconds": args.seconds, "signed_requests": signed,
                   "database": "postgresql" if args.database_url else "sqlite",
                   "redis": "redis-server" if os.environ.get("REDIS_URL") else "embedded"}

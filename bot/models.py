@@ -114,14 +114,6 @@ class Resident(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Counter(Base):
-    """A named sequence, e.g. the daily ticket number."""
-
-    __tablename__ = "counters"
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Ticket(Base):
     """A resident's issue; its current fields are kept in step with its events."""
 

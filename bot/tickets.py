@@ -6,15 +6,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import texts
-from .db import insert_ignore
+from . import kv, texts
 from .models import (
     Branch,
     Category,
-    Counter,
     Department,
     Grid,
     Member,
@@ -37,17 +35,19 @@ DUPLICATE_CANDIDATES = 200   # the newest open tickets compared, so a busy grid 
 
 # -- numbering and the event chain ------------------------------------------------
 
-def _bump(session: Session, name: str) -> int:
-    """Increments a named counter in the caller's transaction and returns the new value."""
-    insert_ignore(session, Counter, name=name, value=0)
-    session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-    return session.scalar(select(Counter.value).where(Counter.name == name))
+def next_ticket_no(bot, session: Session, local_now: datetime) -> str:
+    """A readable number: the local date and the day's sequence, e.g. 20261120-0007.
 
-
-def next_ticket_no(session: Session, local_now: datetime) -> str:
-    """A readable number: the local date and the day's sequence, e.g. 20261120-0007."""
+    The sequence is an atomic Redis counter, so creating tickets takes no database lock;
+    it starts from the database's highest number of the day when Redis has none (after a
+    restart), and the unique key on the number stays the last guard.
+    """
     day = local_now.strftime("%Y%m%d")
-    return f"{day}-{_bump(session, 'ticket:' + day):04d}"
+    key = kv.key("ticket-no", day)
+    if not bot.redis.exists(key):
+        highest = session.scalar(select(func.max(Ticket.no)).where(Ticket.no.like(f"{day}-%")))
+        bot.redis.set(key, int(highest.split("-")[1]) if highest else 0, nx=True, ex=3 * 86400)
+    return f"{day}-{bot.redis.incr(key):04d}"
 
 
 def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
@@ -286,7 +286,7 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     found = assess(ctx.bot, session, resident, draft)
     member, branch_id = choose_assignee(session, found.grid)
     ticket = Ticket(
-        no=next_ticket_no(session, ctx.local(ctx.now)), resident_id=resident.id,
+        no=next_ticket_no(ctx.bot, session, ctx.local(ctx.now)), resident_id=resident.id,
         grid_id=found.grid.id if found.grid else None, branch_id=branch_id,
         category=found.category, department_id=found.department_id,
         assignee_id=member.userid if member else None, status="new", priority=found.priority,

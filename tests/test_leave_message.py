@@ -370,3 +370,11 @@ def test_flows_that_are_incomplete_or_doubled_fail_at_registration():
     with pytest.raises(RegistrationError, match="after start-up"):
         engine.register(Flow("late", "wechat", Two, Two.A,
                              {s: Step(lambda t: "", lambda t: None) for s in Two}))
+
+
+def test_ticket_numbers_continue_from_the_database_after_redis_lost_them(bot, people):
+    first = people.file_ticket("o-n1", TEXT)
+    for key in bot.redis.scan_iter("bot:ticket-no:*"):
+        bot.redis.delete(key)                          # Redis restarted without its data
+    second = people.file_ticket("o-n2", "楼下垃圾桶满了好几天没人清理")
+    assert (first, second) == ("20261120-0001", "20261120-0002")
