@@ -39,6 +39,8 @@ def _banner(app, host: str, port: int) -> None:
     print(f"党员留言互动 is listening on {base}")
     print(f"  Official Account callback URL: {base}/wechat   (token: {cfg['wechat']['token']})")
     print(f"  WeCom app callback URL:        {base}/wecom")
+    if cfg["dev"]["console"]:
+        print(f"  dev console (resident + member side by side): {base}/dev/")
     if cfg["dev"]["fake_platform"]:
         print(f"  fake WeChat/WeCom APIs:        {base}/_fake/ (outbound messages land here)")
     print("  talk to it:  .venv/bin/python -m bot chat --as resident alice")

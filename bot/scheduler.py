@@ -14,6 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from . import kv
 
 log = logging.getLogger(__name__)
+# A line per job run every few seconds drowns the log; failures are logged by _guarded.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 LEASE_S = 45
 
 
@@ -95,7 +97,7 @@ def run_scheduler(app, stop: threading.Event) -> None:
     leader = Leadership(bot.redis)
     scheduler = BackgroundScheduler(timezone=bot.cfg["timezone"])
     for name, fn, trigger in jobs(bot):
-        scheduler.add_job(_guarded(app, name, fn), id=name, max_instances=1, coalesce=True, **trigger)
+        scheduler.add_job(_guarded(app, name, fn), id=name, name=name, max_instances=1, coalesce=True, **trigger)
     active = False
     try:
         while not stop.is_set():
