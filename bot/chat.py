@@ -11,6 +11,18 @@ from .config import load_config
 from .simulator import Person
 
 
+def describe(body: dict) -> str:
+    """A pushed message as a terminal shows it; a card lists its buttons' keys for /card."""
+    kind = body.get("msgtype") or "template"
+    part = body.get(kind, {})
+    if kind == "template_card":
+        buttons = "  ".join(f"[{b['text']}: /card {b['key']}]" for b in part.get("button_list", []))
+        return f"{part.get('main_title', {}).get('title', '')}\n{part.get('sub_title_text', '')}\n{buttons}"
+    if kind == "template":
+        return " / ".join(v.get("value", "") for v in body.get("data", {}).values())
+    return part.get("content") or part.get("description") or json.dumps(part, ensure_ascii=False)
+
+
 def _show_pushes(url: str, user: str, stop: threading.Event) -> None:
     """Prints messages the bot pushed to this person through the fake platform."""
     seen = 0
@@ -23,16 +35,13 @@ def _show_pushes(url: str, user: str, stop: threading.Event) -> None:
             seen = max(seen, call["seq"])
             body = call.get("json") or {}
             if call.get("ok") and body.get("touser") == user:
-                kind = body.get("msgtype")
-                part = body.get(kind, {})
-                shown = part.get("content") or part.get("description") or json.dumps(part, ensure_ascii=False)
-                print(f"\n[推送] {shown}\n> ", end="", flush=True)
+                print(f"\n[推送] {describe(body)}\n> ", end="", flush=True)
         stop.wait(1.0)
 
 
 def chat(role: str, user: str, url: str) -> int:
     """Reads lines from the terminal and sends each as a text message; /click KEY, /scan SCENE,
-    /photo and /location LAT LNG send the other kinds."""
+    /photo, /location LAT LNG and /card KEY send the other kinds."""
     cfg = load_config()
     channel = "wechat" if role == "resident" else "wecom"
 
@@ -44,7 +53,7 @@ def chat(role: str, user: str, url: str) -> int:
     stop = threading.Event()
     threading.Thread(target=_show_pushes, args=(url, user, stop), daemon=True).start()
     print(f"chatting with {url} as {role} {user}; /click KEY, /scan SCENE, /photo, "
-          "/location LAT LNG, /quit")
+          "/location LAT LNG, /card KEY (a card button), /quit")
     try:
         while True:
             line = input("> ").strip()
@@ -59,6 +68,8 @@ def chat(role: str, user: str, url: str) -> int:
                 answer = person.subscribes(rest)
             elif word == "/photo":
                 answer = person.sends_photo()
+            elif word == "/card":
+                answer = person.event("template_card_event", rest, TaskId="chat", CardType="button_interaction")
             elif word == "/location":
                 lat, _, lng = rest.partition(" ")
                 answer = person.shares_location(float(lat), float(lng))

@@ -94,13 +94,18 @@ def accept(ctx, member: Member, ticket: Ticket) -> list[Reply]:
                 no=ticket.no, member=mask_name(member.name), reply_due=when(ctx, ticket.reply_due_at)))]
 
 
+def _answered(ticket: Ticket, now) -> None:
+    """A reply or a resolution answers the resident: the first one stops both SLA clocks."""
+    ticket.first_response_at = ticket.first_response_at or now
+    ticket.first_reply_at = ticket.first_reply_at or now
+
+
 def reply(ctx, member: Member, ticket: Ticket, text: str) -> list[Reply]:
     """Sends the member's answer to the resident; the first one is the first reply."""
     text = (text or "").strip()
     if not text:
         raise Refused(texts.W_EMPTY_REPLY.format(no=ticket.no))
-    ticket.first_response_at = ticket.first_response_at or ctx.now
-    ticket.first_reply_at = ticket.first_reply_at or ctx.now
+    _answered(ticket, ctx.now)
     ticket.status = "replied"
     record_event(ctx.session, ticket, "replied", _actor(member), ctx.now, text=text)
     return [ctx.reply(texts.W_REPLIED.format(no=ticket.no)),
@@ -113,8 +118,7 @@ def resolve(ctx, member: Member, ticket: Ticket, summary: str) -> list[Reply]:
     summary = (summary or "").strip()
     if not summary:
         raise Refused(texts.W_EMPTY_SUMMARY.format(no=ticket.no))
-    ticket.first_response_at = ticket.first_response_at or ctx.now
-    ticket.first_reply_at = ticket.first_reply_at or ctx.now
+    _answered(ticket, ctx.now)
     ticket.status, ticket.resolved_at, ticket.rating = "resolved", ctx.now, None
     record_event(ctx.session, ticket, "resolved", _actor(member), ctx.now, summary=summary)
     # Once per ticket: resolving it again after a reopen earns nothing more.
