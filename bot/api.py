@@ -11,7 +11,7 @@ from . import points
 from .appraisal import appraise
 from .figures import ticket_figures
 from .hot import cached_hot_topics
-from .models import Appointment, Branch, Member, Resident, Ticket, TicketEvent
+from .models import AdminChange, Appointment, Branch, Member, OutboxMessage, PointsEntry, Resident, Ticket, TicketEvent
 from .privacy import mask_address, mask_pii
 from .texts import STATUS_NAMES
 from .tickets import OPEN_STATUSES
@@ -272,3 +272,20 @@ def appraisal_report():
 def hot_topics_report():
     """The hot topics of the configured window, as the scheduler last computed them."""
     return jsonify(cached_hot_topics(current_app.extensions["bot"]))
+
+
+@bp.get("/health")
+def health():
+    """What an operator watches: outbox backlog, callbacks in flight, unsealed records, job failures."""
+    from .scheduler import JOB_ERRORS, Leadership
+    from .webhook import INFLIGHT
+
+    bot = current_app.extensions["bot"]
+    with bot.db.session() as session:
+        outbox = dict(session.execute(select(OutboxMessage.status, func.count())
+                                      .group_by(OutboxMessage.status)).all())
+        unsealed = sum(session.scalar(select(func.count()).select_from(model).where(model.chain_seq.is_(None))) or 0
+                       for model in (TicketEvent, PointsEntry, AdminChange))
+    return jsonify(outbox=outbox, inflight=bot.redis.zcard(INFLIGHT), unsealed_records=unsealed,
+                   scheduler_leader=bool(bot.redis.exists(Leadership(bot.redis).key)),
+                   job_errors=bot.redis.hgetall(JOB_ERRORS), as_of=_iso(bot.clock.now()))

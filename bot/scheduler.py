@@ -81,13 +81,27 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     ]
 
 
+JOB_ERRORS = kv.key("job-errors")
+
+
+def run_job(bot, name: str, fn) -> bool:
+    """Runs one job; a failure is logged and reported (GET /api/v1/health), never raised."""
+    try:
+        fn(bot)
+    except Exception as exc:  # the job-wrapper edge: log, report, keep the scheduler alive
+        log.exception("scheduled job %s failed", name)
+        try:
+            bot.redis.hset(JOB_ERRORS, name, f"{bot.clock.now().isoformat()} {type(exc).__name__}: {exc}"[:500])
+        except Exception:
+            log.exception("could not report the failure of %s", name)
+        return False
+    return True
+
+
 def _guarded(app, name, fn):
     def run():
         with app.app_context():
-            try:
-                fn(app.extensions["bot"])
-            except Exception:  # the job-wrapper edge: log, keep the scheduler alive
-                log.exception("scheduled job %s failed", name)
+            run_job(app.extensions["bot"], name, fn)
     return run
 
 

@@ -26,3 +26,17 @@ def test_the_jobs_are_declared(bot):
         "sla", "recover", "outbox", "parked_index", "photos", "sentiment", "close_unrated", "digest", "stars",
         "compliance", "calendar", "appointment_reminders", "seal", "audit_anchor", "retention", "keywords",
         "hot_topics"]
+
+
+def test_a_failing_job_is_reported_and_the_next_one_still_runs(bot, client):
+    from bot.scheduler import run_job
+
+    def broken(_bot):
+        raise RuntimeError("disk full")
+
+    ran = []
+    assert run_job(bot, "digest", broken) is False
+    assert run_job(bot, "sla", lambda b: ran.append(1)) is True and ran == [1]
+    health = client.get("/api/v1/health", headers={"Authorization": "Bearer test-admin-token"}).get_json()
+    assert health["job_errors"]["digest"].endswith("RuntimeError: disk full")
+    assert health["outbox"] == {} and health["inflight"] == 0 and health["scheduler_leader"] is False
