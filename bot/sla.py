@@ -2,7 +2,8 @@
 secretary at breach; each once per ticket, stage, level and round (a unique row).
 
 Due times are set on the ticket when its state changes; the sweep only compares them with
-now. Non-urgent notices wait for quiet hours to end; resolved tickets wait for nobody.
+now. Non-urgent notices wait for quiet hours to end; a ticket waiting for the resident,
+or resolved, is chased by nobody.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .models import Branch, Member, SlaNotice, Ticket
 from .outbox import enqueue
 from .privacy import mask_pii
 from .replies import to_member
-from .tickets import OPEN_STATUSES, local_time
+from .tickets import RUNNING_STATUSES, local_time
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def sweep_sla(bot, limit: int = 500) -> int:
         for stage, level, moment in CHECKS:
             done = exists().where(SlaNotice.ticket_id == Ticket.id, SlaNotice.stage == stage,
                                   SlaNotice.level == level, SlaNotice.round == _round(stage))
-            query = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), moment.is_not(None),
+            query = select(Ticket).where(Ticket.status.in_(RUNNING_STATUSES), moment.is_not(None),
                                          moment <= now, _stage_open(stage), ~done)
             if quiet:
                 query = query.where(Ticket.priority == "urgent")

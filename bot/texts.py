@@ -34,6 +34,7 @@ MEMBER_MENU = (
     "· 接单 <编号> / 回复 <编号> <内容> / 办结 <编号> <说明> / 转派 <编号> <部门或党员>\n"
     "· 签到 / 积分 —— 每日签到、查看本月积分和排名\n"
     "· 到场 A<预约号> / 未到 A<预约号> —— 登记服务日接待\n"
+    "· 询问 <编号> <问题> —— 请居民补充信息（等待期间不计时）\n"
     "· 书记：指派 <编号> <党员>，督办 —— 本支部超期工单，加分 <党员> <分值> <事由>"
 )
 MEMBER_UNKNOWN = "您好，这个企业微信应用只为党员开放。如需开通，请联系支部书记。"
@@ -94,6 +95,7 @@ STATUS_NAMES = {
     "new": "待分派", "assigned": "已分派", "responded": "已接单", "replied": "已答复",
     "resolved": "已办结", "rated": "已评价", "closed": "已关闭", "reopened": "重新办理",
     "transferred": "已转派", "merged": "已合并", "closed-unresolved": "未解决关闭",
+    "waiting": "待居民补充",
 }
 PRIORITY_NAMES = {"urgent": "紧急", "normal": "一般"}
 
@@ -146,7 +148,8 @@ EVENT_NAMES = {
     "resolved": "办结", "rated": "居民评价", "reopened": "重新办理", "transferred": "转派",
     "closed": "关闭", "followed": "居民关注", "priority_raised": "升级为紧急", "refused": "越权操作被拒绝",
     "photo_saved": "照片已保存", "photo_lost": "照片未能保存", "rating_comment": "评价意见",
-    "closed_unrated": "超时未评价关闭", "recategorised": "改分类",
+    "closed_unrated": "超时未评价关闭", "recategorised": "改分类", "asked": "请居民补充",
+    "supplemented": "居民补充",
 }
 
 # -- the resident hears every step ---------------------------------------------------------
@@ -256,3 +259,10 @@ ERASE_ASK = ("删除后：您的微信身份与所有留言、预约断开关联
              "确认请回复“确认删除”，放弃请回复“取消”。")
 ERASE_HINT = "请回复“确认删除”或“取消”。"
 ERASE_DONE = "您的个人数据已删除。感谢您的使用，欢迎随时回来。"
+
+# -- waiting for the resident ------------------------------------------------------------
+W_EMPTY_QUESTION = "请写上要问居民的问题，例如：询问 {no} 请问具体是哪一栋楼？"
+W_ASKED = "已向居民询问（工单 {no}），等待期间不计时限；居民回复后会转给您。"
+R_ASKED = "关于您的留言 {no}，党员想了解：{question}\n请直接回复补充信息。"
+R_SUPPLEMENT_THANKS = "收到您的补充，已转给办理党员（留言 {no}）。"
+W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}小时。"

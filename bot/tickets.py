@@ -26,7 +26,9 @@ from .replies import Reply
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transferred")
+OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transferred", "waiting")
+# Waiting for the resident to answer a member's question stops the SLA clock.
+RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s != "waiting")
 DUPLICATE_OWN = 0.6     # share of bigrams shared with the resident's own open ticket
 DUPLICATE_GRID = 0.5    # … with a neighbour's ticket in the same grid
 MAX_GRID_KM = 3.0
@@ -336,7 +338,9 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
         last = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
                                                         TicketEvent.kind == "replied")
                               .order_by(TicketEvent.id.desc()).limit(1))
-        if t.status in OPEN_STATUSES:
+        if t.status == "waiting":
+            due = "等待您补充信息（直接回复即可）"
+        elif t.status in OPEN_STATUSES:
             due = (f"{when(ctx, t.response_due_at)}前响应" if t.first_response_at is None
                    else f"{when(ctx, t.reply_due_at)}前答复")
         else:

@@ -24,6 +24,7 @@ from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member, to_resident
 from .tickets import (
     OPEN_STATUSES,
+    RUNNING_STATUSES,
     assignment_card,
     place_of,
     record_event,
@@ -126,6 +127,43 @@ def resolve(ctx, member: Member, ticket: Ticket, summary: str) -> list[Reply]:
                  f"resolved:{ticket.id}", ctx.now, ticket_id=ticket.id)
     return [ctx.reply(texts.W_RESOLVED.format(no=ticket.no)),
             *_tell_resident(ctx, ticket, texts.R_RESOLVED.format(no=ticket.no, summary=summary))]
+
+
+def ask(ctx, member: Member, ticket: Ticket, question: str) -> list[Reply]:
+    """Asks the resident for more; the ticket waits and its clock stops until they answer."""
+    question = (question or "").strip()
+    if not question:
+        raise Refused(texts.W_EMPTY_QUESTION.format(no=ticket.no))
+    record_event(ctx.session, ticket, "asked", _actor(member), ctx.now, text=question, previous=ticket.status)
+    ticket.status = "waiting"
+    return [ctx.reply(texts.W_ASKED.format(no=ticket.no)),
+            *_tell_resident(ctx, ticket, texts.R_ASKED.format(no=ticket.no, question=question))]
+
+
+def waiting_for(session, resident: Resident | None) -> Ticket | None:
+    """The resident's ticket waiting for their answer, if any."""
+    if resident is None:
+        return None
+    return session.scalar(select(Ticket).where(Ticket.resident_id == resident.id, Ticket.status == "waiting")
+                          .order_by(Ticket.updated_at.desc()).limit(1))
+
+
+def answer_question(ctx, resident: Resident, ticket: Ticket, text: str) -> list[Reply]:
+    """The resident answers: the clock resumes, due times move by the time spent waiting."""
+    asked = ctx.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind == "asked")
+                               .order_by(TicketEvent.id.desc()).limit(1))
+    waited = ctx.now - asked.at
+    for field in ("response_due_at", "response_remind_at", "reply_due_at", "reply_remind_at"):
+        if getattr(ticket, field) is not None:
+            setattr(ticket, field, getattr(ticket, field) + waited)
+    ticket.status = asked.data.get("previous", "responded")
+    record_event(ctx.session, ticket, "supplemented", resident_actor(resident), ctx.now, text=text[:1000],
+                 waited_s=int(waited.total_seconds()))
+    told = [to_member(ticket.assignee_id, texts.W_SUPPLEMENT.format(
+        no=ticket.no, text=mask_pii(text)[:300], hours=round(waited.total_seconds() / 3600, 1)))] \
+        if ticket.assignee_id else []
+    return [ctx.reply(texts.R_SUPPLEMENT_THANKS.format(no=ticket.no)), *told]
 
 
 def _find_target(session, ticket: Ticket, target: str):
@@ -250,7 +288,8 @@ def queue_text(ctx, member: Member) -> str:
         due = _due(t)
         overdue = due is not None and due < ctx.now
         lines.append(texts.W_QUEUE_LINE.format(
-            flag="【超期】" if overdue else ("【紧急】" if t.priority == "urgent" else ""),
+            flag="【待补充】" if t.status == "waiting" else "【超期】" if overdue else (
+                "【紧急】" if t.priority == "urgent" else ""),
             no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
             due=f"{when(ctx, due)}前{'响应' if t.first_response_at is None else '答复'}",
             text=mask_pii(t.text)[:40]))
@@ -258,7 +297,7 @@ def queue_text(ctx, member: Member) -> str:
 
 
 def _overdue_where(branch_id: str, now):
-    return (Ticket.branch_id == branch_id, Ticket.status.in_(OPEN_STATUSES),
+    return (Ticket.branch_id == branch_id, Ticket.status.in_(RUNNING_STATUSES),
             or_(Ticket.first_response_at.is_(None) & (Ticket.response_due_at < now),
                 Ticket.first_reply_at.is_(None) & (Ticket.reply_due_at < now),
                 (Ticket.status == "reopened") & (Ticket.reply_due_at < now)))

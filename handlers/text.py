@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import texts
+from bot import texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful
 from bot.tickets import my_tickets_text, when
@@ -35,6 +35,9 @@ def read_text(ctx, said: str):
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):
         return [ctx.reply(texts.RESIDENT_MENU)]
+    waiting = work.waiting_for(ctx.session, ctx.resident())
+    if waiting is not None and is_meaningful(said):
+        return work.answer_question(ctx, ctx.resident(), waiting, said)
     if len(said) >= int(ctx.cfg["leave_message"]["offer_ticket_chars"]) and is_meaningful(said):
         text = said[: int(ctx.cfg["leave_message"]["max_chars"])]
         key = offer_key(ctx.inbound.user)

@@ -12,8 +12,8 @@ from . import handles
 
 AWARD = re.compile(r"^加分\s+(\S+)\s+(-?\d+)\s+(.+)$", re.S)
 MARK = re.compile(r"^(到场|未到)\s*[Aa](\d+)$")
-COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|工单)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
-ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign}
+COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|询问|工单)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
+ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign, "询问": work.ask}
 
 
 def run_command(ctx, member, said: str):

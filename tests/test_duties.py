@@ -67,6 +67,27 @@ def test_one_reminder_at_75_percent_one_escalation_at_breach_none_at_night(bot, 
     assert sla_notices(bot)[-1] == ("pm01", "【提醒】")
 
 
+def test_waiting_for_the_resident_stops_the_clock(bot, people, clock, deliver, fake):
+    no = people.file_ticket("o-w", TEXT)                       # response due Sat 10:00
+    clock.set(local(2026, 11, 20, 12, 0))
+    zhang = people.member("pm01")
+    assert zhang.says(f"询问 {no} 请问是哪一栋楼的路灯？") == texts.W_ASKED.format(no=no)
+    assert ticket(bot, no).status == "waiting"
+    assert "等待您补充信息" in people.resident("o-w").says("查询")
+    clock.set(local(2026, 11, 21, 12, 0))                      # past every reminder and the breach
+    assert sweep_sla(bot) == 0
+    assert people.member("sec01").says("督办") == texts.W_OVERDUE_EMPTY
+    assert people.resident("o-w").says("是5号楼东侧那盏") == texts.R_SUPPLEMENT_THANKS.format(no=no)
+    t = ticket(bot, no)
+    assert t.status == "assigned" and t.response_due_at == local(2026, 11, 22, 10, 0)   # moved by 24 h waited
+    deliver()
+    assert any(c["json"]["text"]["content"].startswith(f"【居民补充】工单 {no}：是*号楼东侧那盏")  # masked
+               for c in fake.sent("wecom", "pm01") if c["json"]["msgtype"] == "text")
+    clock.set(local(2026, 11, 22, 10, 0))
+    assert sweep_sla(bot) == 2                                 # the moved reminder and breach
+    assert people.member("pm01").says(f"询问 {no}") == texts.W_EMPTY_QUESTION.format(no=no)
+
+
 def test_an_urgent_ticket_is_chased_at_night(bot, people, clock):
     clock.set(local(2026, 11, 20, 23, 0))
     people.file_ticket("o-b", "楼道燃气味很重，紧急！")          # urgent: response due 03:00
