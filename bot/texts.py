@@ -16,7 +16,6 @@ BUSY = "您上一条消息还在处理中，请稍等几秒再发。"
 KEPT_FOR_LATER = "系统繁忙，您的消息已收到，稍后处理完会再回复您，无需重复发送。"
 CANCELLED = "好的，已取消。需要时随时发送“留言”“预约”或“查询”。"
 NOTHING_TO_GO_BACK = "已经是第一步了。"
-FLOW_EXPIRED = "上一次的对话已超时结束，请重新开始。"
 
 RESIDENT_MENU = (
     "您可以：\n"
@@ -39,7 +38,6 @@ MEMBER_MENU = (
 )
 MEMBER_UNKNOWN = "您好，这个企业微信应用只为党员开放。如需开通，请联系支部书记。"
 UNSUPPORTED_KIND = "暂时只能处理文字、语音、图片和位置消息。" + "发送“帮助”查看可以做什么。"
-UNSUBSCRIBED_BYE = "再见，欢迎随时回来。"
 
 # -- subscribe / QR binding ------------------------------------------------------
 WELCOME = "欢迎关注！这里是党员留言互动平台，有事您说话，党员来办理。\n" + RESIDENT_MENU
@@ -103,7 +101,6 @@ PRIORITY_NAMES = {"urgent": "紧急", "normal": "一般"}
 CARD_NEW_TITLE = "新工单 {no}｜{priority}"
 CARD_NEW_BODY = ("居民：{resident}\n分类：{category}｜{department}\n地点：{place}\n"
                  "内容：{text}\n响应时限：{response_due}\n答复时限：{reply_due}")
-CARD_BUTTON = "接单处理"
 PRIORITY_RAISED = "工单 {no} 经情绪分析升级为紧急，请优先处理。"
 PHOTO_OUTSIDE_FLOW = "收到照片。如果要反映问题，请先发送“留言”，再按提示上传照片。"
 LOCATION_OUTSIDE_FLOW = "收到位置。如果要反映问题，请先发送“留言”，再按提示说明地点。"
@@ -113,7 +110,6 @@ PHOTO_LOST = "您留言 {no} 的第{n}张照片没能保存（微信服务器已
 # -- members at work (WeCom) -----------------------------------------------------------
 W_NEED_NO = "请带上工单编号，例如：{example}"
 W_NO_SUCH = "没有找到工单 {no}，请核对编号（可发送“我的工单”查看）。"
-W_NOT_MEMBER = MEMBER_UNKNOWN
 W_OUT_OF_SCOPE = "工单 {no} 不在您的办理范围（只能处理分派给您或本网格的工单；书记可处理本支部工单），未做任何修改。"
 W_SECRETARY_ONLY = "“{action}”只有支部书记可以使用。"
 W_EMPTY_REPLY = "回复内容不能为空，例如：回复 {no} 已联系物业，明天上午维修。"
@@ -141,7 +137,6 @@ W_DETAIL = ("工单 {no}｜{status}｜{priority}\n分类：{category}｜{departm
             "办理人：{assignee}\n响应时限：{response_due}｜答复时限：{reply_due}\n内容：{text}\n处理记录：")
 W_DETAIL_EVENT = "· {at} {what}"
 W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
-NEW_ASSIGNMENT = "您有新工单 {no}（{by}指派），请及时处理。"
 SECRETARY_ALERT_UNSATISFIED = "【不满意】居民对工单 {no} 的办理不满意，已重新交办给{assignee}，请督办。"
 EVENT_NAMES = {
     "created": "居民提交", "assigned": "分派", "accepted": "接单", "replied": "答复",
