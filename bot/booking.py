@@ -17,6 +17,7 @@ from .org import WEEKDAYS
 from .outbox import enqueue
 from .privacy import mask_name, mask_pii
 from .replies import to_member, to_resident
+from .workcalendar import at
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,6 @@ class Slot:
     end: datetime
     capacity: int
     place: str
-
-
-def _at(day: date, hhmm: str, tz) -> datetime:
-    hours, minutes = str(hhmm).split(":")
-    return datetime.combine(day, time(int(hours), int(minutes)), tzinfo=tz)
 
 
 def service_dates(bot, spec: dict, start: date, end: date) -> list[date]:
@@ -70,7 +66,7 @@ def slots_of_day(bot, branch_id: str, day: date) -> list[Slot]:
     for spec in bot.services["service_days"]:
         if spec["branch"] != branch_id or day not in service_dates(bot, spec, day, day):
             continue
-        moment, end = _at(day, spec["start"], bot.tz), _at(day, spec["end"], bot.tz)
+        moment, end = at(day, spec["start"], bot.tz), at(day, spec["end"], bot.tz)
         step = timedelta(minutes=int(spec["slot_minutes"]))
         while moment + step <= end:
             slots.append(Slot(branch_id, moment, moment + step, int(spec["capacity"]), spec.get("place", "")))
@@ -181,7 +177,7 @@ def send_reminders(bot) -> int:
     """The day before, from the configured time on, reminds resident and member once each."""
     now = bot.clock.now()
     local = now.astimezone(bot.tz)
-    if now < _at(local.date(), bot.cfg["booking"]["remind_time"], bot.tz):
+    if now < at(local.date(), bot.cfg["booking"]["remind_time"], bot.tz):
         return 0
     tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=bot.tz)
     sent = 0

@@ -4,7 +4,7 @@ per branch against the configured standards; a breach alerts the secretary once 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from .figures import hours_between, ticket_figures
 from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
 from .outbox import enqueue
 from .replies import to_member
+from .workcalendar import at
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ def monitor_compliance(bot) -> int:
     opts = bot.cfg["compliance"]
     now = bot.clock.now()
     local = now.astimezone(bot.tz)
-    hours, minutes = opts["time"].split(":")
-    if local.time() < time(int(hours), int(minutes)):
+    if now < at(local.date(), opts["time"], bot.tz):
         return 0
     end = now
     start = end - timedelta(days=float(opts["period_days"]))

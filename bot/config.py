@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .workcalendar import is_hhmm, parse_hhmm
 
 DEFAULTS: dict = {
     "timezone": "Asia/Shanghai",
@@ -246,11 +247,11 @@ def validate(cfg: dict) -> None:
                           f"not {remind!r}")
     quiet = cfg["sla"].get("quiet_hours")
     if quiet is not None and (not isinstance(quiet, list) or len(quiet) != 2
-                              or not all(_is_hhmm(x) for x in quiet)):
+                              or not all(is_hhmm(x) for x in quiet)):
         raise ConfigError("sla.quiet_hours must be null or two times like [\"22:00\", \"07:00\"]")
     hours = cfg["sla"].get("working_hours")
     if hours is not None and (not isinstance(hours, list) or len(hours) != 2
-                              or not all(_is_hhmm(x) for x in hours) or _minutes(hours[0]) >= _minutes(hours[1])):
+                              or not all(is_hhmm(x) for x in hours) or parse_hhmm(hours[0]) >= parse_hhmm(hours[1])):
         raise ConfigError("sla.working_hours must be null or [start, end] like [\"09:00\", \"17:30\"]")
     for key in ("holidays", "workdays"):
         for day in (cfg.get("calendar") or {}).get(key) or []:
@@ -260,7 +261,7 @@ def validate(cfg: dict) -> None:
                 raise ConfigError(f"calendar.{key} has {day!r}; write dates as 2027-01-01") from None
     for dotted in ("digest.time", "stars.time", "compliance.time", "booking.remind_time"):
         section, key = dotted.split(".")
-        if not _is_hhmm(cfg[section].get(key)):
+        if not is_hhmm(cfg[section].get(key)):
             raise ConfigError(f"{dotted} must be a time like \"08:30\"")
     if cfg["digest"].get("weekday") not in range(7):
         raise ConfigError("digest.weekday must be 0 (Monday) to 6 (Sunday)")
@@ -273,15 +274,3 @@ def validate(cfg: dict) -> None:
         if not isinstance(cfg[section].get(key) or "", str):
             raise ConfigError(f"{dotted} must be a URL string (empty for the embedded default)")
 
-
-def _minutes(value: str) -> int:
-    hours, minutes = str(value).split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _is_hhmm(value) -> bool:
-    try:
-        hours, minutes = str(value).split(":")
-        return 0 <= int(hours) < 24 and 0 <= int(minutes) < 60
-    except ValueError:
-        return False

@@ -6,7 +6,7 @@ restart or with two schedulers.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -18,11 +18,7 @@ from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
 from .outbox import enqueue
 from .replies import Reply, to_member
 from .work import overdue_count, overdue_tickets
-
-
-def _at(day: date, hhmm: str, tz) -> datetime:
-    hours, minutes = hhmm.split(":")
-    return datetime.combine(day, time(int(hours), int(minutes)), tzinfo=tz)
+from .workcalendar import at
 
 
 def week_bounds(bot, now: datetime) -> tuple[datetime, datetime] | None:
@@ -30,7 +26,7 @@ def week_bounds(bot, now: datetime) -> tuple[datetime, datetime] | None:
     opts = bot.cfg["digest"]
     local = now.astimezone(bot.tz)
     monday = local.date() - timedelta(days=local.weekday())
-    if now < _at(monday + timedelta(days=int(opts["weekday"])), opts["time"], bot.tz):
+    if now < at(monday + timedelta(days=int(opts["weekday"])), opts["time"], bot.tz):
         return None
     end = datetime.combine(monday, time(0), tzinfo=bot.tz)
     return end - timedelta(days=7), end
@@ -118,7 +114,7 @@ def announce_stars(bot) -> int:
     now = bot.clock.now()
     local = now.astimezone(bot.tz)
     first = local.date().replace(day=1)
-    if now < _at(first.replace(day=int(opts["day"])), opts["time"], bot.tz):
+    if now < at(first.replace(day=int(opts["day"])), opts["time"], bot.tz):
         return 0
     start_day = (first - timedelta(days=1)).replace(day=1)
     start = datetime.combine(start_day, time(0), tzinfo=bot.tz)

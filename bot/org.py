@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .errors import OrgFileError
 from .models import Branch, Category, Department, Grid, Member
+from .workcalendar import is_hhmm, parse_hhmm
 
 log = logging.getLogger(__name__)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -162,9 +163,9 @@ def load_org(path: str) -> dict:
         if dates is not None and (not isinstance(dates, list) or not all(_is_date(d) for d in dates)):
             c.fail(day, where, "dates must be a list of dates like 2026-12-05")
         for key in ("start", "end"):
-            if not _is_hhmm(day.get(key)):
+            if not is_hhmm(day.get(key)):
                 c.fail(day, where, f"{key} must be a time like \"09:00\"")
-        if not _is_hhmm(day.get("start")) or _minutes(day["start"]) >= _minutes(day["end"]):
+        if parse_hhmm(day["start"]) >= parse_hhmm(day["end"]):
             c.fail(day, where, "start must be before end")
         for key in ("slot_minutes", "capacity"):
             if not isinstance(day.get(key), int) or day[key] <= 0:
@@ -182,18 +183,6 @@ def _is_date(value) -> bool:
         date.fromisoformat(str(value))
         return True
     except ValueError:
-        return False
-
-
-def _minutes(value) -> int:
-    hours, minutes = str(value).split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _is_hhmm(value) -> bool:
-    try:
-        return 0 <= _minutes(value) < 24 * 60 and ":" in str(value)
-    except (ValueError, AttributeError):
         return False
 
 

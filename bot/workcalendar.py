@@ -15,9 +15,27 @@ import chinese_calendar
 log = logging.getLogger(__name__)
 
 
-def _parse_hhmm(value: str) -> time:
-    hours, minutes = str(value).split(":")
+def parse_hhmm(value) -> time:
+    """A time of day written as "09:00"; ValueError for anything else (e.g. YAML's 540 for 09:00)."""
+    text = str(value)
+    if ":" not in text:
+        raise ValueError(f"not a time of day: {value!r}")
+    hours, minutes = text.split(":", 1)
     return time(int(hours), int(minutes))
+
+
+def is_hhmm(value) -> bool:
+    """Whether a value is a time of day written as "09:00"."""
+    try:
+        parse_hhmm(value)
+        return True
+    except ValueError:
+        return False
+
+
+def at(day: date, hhmm: str, tz) -> datetime:
+    """That day at that time of day, in the zone."""
+    return datetime.combine(day, parse_hhmm(hhmm), tzinfo=tz)
 
 
 class WorkCalendar:
@@ -30,7 +48,7 @@ class WorkCalendar:
         self.workdays = {date.fromisoformat(str(d)) for d in cal.get("workdays") or []}
         self.configured_years = {d.year for d in self.holidays | self.workdays}
         hours = cfg["sla"].get("working_hours")
-        self.hours = (_parse_hhmm(hours[0]), _parse_hhmm(hours[1])) if hours else None
+        self.hours = (parse_hhmm(hours[0]), parse_hhmm(hours[1])) if hours else None
 
     def knows(self, year: int) -> bool:
         """Whether holidays of a year are known (from chinese-calendar or the configured list)."""
@@ -91,6 +109,6 @@ class WorkCalendar:
         """Whether a time falls in the configured quiet hours (e.g. 22:00–07:00)."""
         if not quiet:
             return False
-        begin, end = _parse_hhmm(quiet[0]), _parse_hhmm(quiet[1])
+        begin, end = parse_hhmm(quiet[0]), parse_hhmm(quiet[1])
         now = moment.astimezone(self.tz).time()
         return (begin <= now or now < end) if begin > end else (begin <= now < end)
