@@ -33,7 +33,7 @@ def test_sync_twice_gives_the_same_database(bot):
     (("{userid: pm02, name: 李四, branch: b1", "{userid: pm02, name: 李四, branch: b7"), "branch 'b7'"),
     (("centre: [30.2741, 120.1551]", "centre: [300, 120.1551]"), "centre must be"),
     (("weekly: saturday", "weekly: caturday"), "weekly must be a weekday"),
-    (('start: "09:00"', "start: 09:00"), 'start must be a time like "09:00"'),   # YAML reads 540
+    (('end: "12:00"', "end: 12:00"), 'end must be a time like "09:00"'),       # YAML reads 720
     (('end: "12:00"', 'end: "08:00"'), "start must be before end"),
     (("branches:", "branches: ["), "not valid YAML"),
 ])
