@@ -1,26 +1,23 @@
 """`python -m bot chat`: talk to a running bot from the terminal, as a resident or a member."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import requests
 
 from .config import load_config
+from .fakeplatform import message_view
 from .simulator import Person
 
 
 def describe(body: dict) -> str:
     """A pushed message as a terminal shows it; a card lists its buttons' keys for /card."""
-    kind = body.get("msgtype") or "template"
-    part = body.get(kind, {})
-    if kind == "template_card":
-        buttons = "  ".join(f"[{b['text']}: /card {b['key']}]" for b in part.get("button_list", []))
-        return f"{part.get('main_title', {}).get('title', '')}\n{part.get('sub_title_text', '')}\n{buttons}"
-    if kind == "template":
-        return " / ".join(v.get("value", "") for v in body.get("data", {}).values())
-    return part.get("content") or part.get("description") or json.dumps(part, ensure_ascii=False)
+    view = message_view(body)
+    if view["kind"] != "template_card":
+        return view["text"]
+    buttons = "  ".join(f"[{b['text']}: /card {b['key']}]" for b in view["buttons"])
+    return f"{view['title']}\n{view['text']}\n{buttons}"
 
 
 def _show_pushes(url: str, user: str, stop: threading.Event) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
+from .fakeplatform import message_view
 from .models import Grid, Member, Resident, Ticket, TicketEvent
 from .simulator import Person
 
@@ -87,23 +88,8 @@ def pushes():
     user, since = request.args.get("user", ""), request.args.get("since", 0, type=int)
     if fake is None:
         return jsonify(items=[], note="dev.fake_platform is off: pushes go to the real platform")
-    items = []
-    for call in fake.sent(to=user):
-        if call["seq"] <= since:
-            continue
-        body = call["json"]
-        kind = body.get("msgtype") or ("template" if "template_id" in body else "text")
-        part = body.get(kind, {})
-        item = {"seq": call["seq"], "kind": kind}
-        if kind == "template_card":
-            item.update(title=part.get("main_title", {}).get("title", ""), text=part.get("sub_title_text", ""),
-                        buttons=[{"text": b["text"], "key": b["key"]} for b in part.get("button_list", [])])
-        elif kind == "template":
-            item.update(text=" / ".join(v.get("value", "") for v in body.get("data", {}).values()))
-        else:
-            item.update(text=part.get("content") or part.get("description") or "")
-        items.append(item)
-    return jsonify(items=items)
+    return jsonify(items=[{"seq": call["seq"], **message_view(call["json"])}
+                          for call in fake.sent(to=user) if call["seq"] > since])
 
 
 @bp.get("/api/ticket")

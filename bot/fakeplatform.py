@@ -193,6 +193,19 @@ class FakePlatform:
         return bp
 
 
+def message_view(body: dict) -> dict:
+    """A message the bot sent, as a person reads it: kind, title, text and card buttons."""
+    kind = body.get("msgtype") or ("template" if "template_id" in body else "text")
+    part = body.get(kind, {})
+    if kind == "template_card":
+        return {"kind": kind, "title": part.get("main_title", {}).get("title", ""),
+                "text": part.get("sub_title_text", ""),
+                "buttons": [{"text": b["text"], "key": b["key"]} for b in part.get("button_list", [])]}
+    if kind == "template":
+        return {"kind": kind, "text": " / ".join(v.get("value", "") for v in body.get("data", {}).values())}
+    return {"kind": kind, "text": part.get("content") or part.get("description") or ""}
+
+
 def standalone_app(fake: FakePlatform | None = None) -> Flask:
     """The fake on its own, for tests and for pointing a second bot at it."""
     app = Flask("fake_platform")

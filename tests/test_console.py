@@ -118,3 +118,24 @@ def test_a_full_cycle_in_the_browser(console):
         page.screenshot(path=str(out / "console.png"), full_page=True)
         browser.close()
     assert (ROOT / "test-output" / "console.png").stat().st_size > 10_000
+
+
+def test_the_chat_client_and_console_read_pushes_the_same_way(bot, people, fake, deliver):
+    from bot.chat import describe
+
+    no = people.file_ticket("o-view", "东门的路灯坏了一个多星期，晚上出门很不方便")
+    deliver()
+    [card] = fake.sent("wecom", "pm01")
+    shown = describe(card["json"])
+    assert shown.startswith(f"新工单 {no}") and f"[接单: /card accept:{no}]" in shown
+    assert describe({"touser": "o", "msgtype": "text", "text": {"content": "你好"}}) == "你好"
+    assert describe({"touser": "o", "template_id": "T", "data": {"first": {"value": "有进展"},
+                                                                   "remark": {"value": "请查看"}}}) == "有进展 / 请查看"
+
+
+def test_an_unknown_card_button_gets_the_command_list(people):
+    from bot import texts
+
+    member = people.member("pm01")
+    assert member.event("template_card_event", "explode:20261120-0001", TaskId="t") == texts.W_UNKNOWN_COMMAND
+    assert member.event("template_card_event", "accept", TaskId="t") == texts.W_UNKNOWN_COMMAND
