@@ -3,13 +3,17 @@ REDIS_URL), a fake platform served over real HTTP on loopback, an injected clock
 people who talk to the webhooks through signed, encrypted callbacks."""
 from __future__ import annotations
 
+import io
 import os
 import re
+import socket
 import threading
+from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import delete
 from werkzeug.serving import make_server
 
@@ -26,6 +30,34 @@ MP_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WORK_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 # Friday 2026-11-20 10:00 in Shanghai.
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(settings: dict, path: Path) -> Path:
+    """Writes test settings as a config.yaml a separate command or server can read."""
+    path.write_text(yaml.safe_dump({k: v for k, v in settings.items() if k != "config_file"},
+                                   allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli(settings, tmp_path, monkeypatch):
+    """Runs `python -m bot …` in this process with the test's settings; returns (exit code, output)."""
+    from bot.__main__ import main
+
+    def run(*args):
+        monkeypatch.setenv("BOT_CONFIG", str(write_config(settings, tmp_path / "cli-config.yaml")))
+        out = io.StringIO()
+        with redirect_stdout(out):
+            code = main(list(args))
+        return code, out.getvalue()
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +123,7 @@ def settings(tmp_path, redis_url, database_url, fake_server):
     }
 
 
-def _empty_database(bot):
+def empty_database(bot):
     with bot.db.session() as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(delete(table))
@@ -103,7 +135,7 @@ def app(settings, clock, fake):
     application = create_app(settings, clock=clock)
     bot = application.extensions["bot"]
     bot.redis.flushdb()
-    _empty_database(bot)
+    empty_database(bot)
     bot.sync_org()
     yield application
     bot.db.engine.dispose()
@@ -160,7 +192,7 @@ def people_factory(clock, fake):
         application = create_app(changed_settings, clock=clock)
         bot = application.extensions["bot"]
         bot.redis.flushdb()
-        _empty_database(bot)
+        empty_database(bot)
         bot.sync_org()
         return application, People(application, clock)
     return build

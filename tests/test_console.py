@@ -5,28 +5,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from bot import create_app
 from bot.outbox import OutboxWorker
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def console(settings, clock, fake):
+def console(settings, people_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings["dev"] = {"console": True, "fake_platform": True}
@@ -34,13 +27,8 @@ def console(settings, clock, fake):
                               qrcode_url=f"{base}/_fake/wechat/cgi-bin/showqrcode")
     settings["wecom"]["api_base_url"] = f"{base}/_fake/wecom/cgi-bin/"
     settings["outbox"] = {"poll_s": 0.2}
-    app = create_app(settings, clock=clock)
+    app, _ = people_factory(settings)
     bot = app.extensions["bot"]
-    bot.redis.flushdb()
-    from tests.conftest import _empty_database
-
-    _empty_database(bot)
-    bot.sync_org()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     worker = OutboxWorker(bot)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,25 +16,19 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from bot import create_app, texts
+from bot import texts
 from bot.fakeplatform import FakePlatform, standalone_app
 from bot.models import OutboxMessage, Ticket
 from bot.outbox import OutboxWorker, enqueue
 from bot.replies import to_member, to_resident
 from bot.webhook import recover_inflight
+from tests.conftest import free_port, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "小区3号楼的路灯坏了一个多星期，晚上出门很不方便"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def to_confirm(people, openid):
@@ -121,9 +114,7 @@ def _serve(config_path: Path, port: int) -> subprocess.Popen:
 
 
 def test_a_worker_killed_mid_request_is_handled_once(settings, now_clock, people, bot, tmp_path):
-    config = tmp_path / "server.yaml"
-    config.write_text(yaml.safe_dump({k: v for k, v in settings.items() if k != "config_file"},
-                                     allow_unicode=True), encoding="utf-8")
+    config = write_config(settings, tmp_path / "server.yaml")
     residents = [to_confirm(people, f"o-k{n}") for n in range(4)]
     deliveries = [r.deliver({"MsgType": "text", "Content": "确认"}) for r in residents]
     port = free_port()
@@ -204,17 +195,12 @@ def redis_server(port: int, folder: Path, persist: bool):
 
 
 @pytest.mark.parametrize("persist", [True, False])
-def test_redis_restarted_mid_conversation(settings, clock, fake, tmp_path, persist):
+def test_redis_restarted_mid_conversation(settings, people_factory, tmp_path, persist):
     port = free_port()
     settings["redis"] = {"url": f"redis://127.0.0.1:{port}/0"}
     with redis_server(port, tmp_path, persist):
-        app = create_app(settings, clock=clock)
+        app, people = people_factory(settings)
         bot = app.extensions["bot"]
-        from tests.conftest import People, _empty_database
-
-        _empty_database(bot)
-        bot.sync_org()
-        people = People(app, clock)
         bea = to_confirm(people, "o-bea")
     # Redis is down: the webhook still answers 200 with an apology, never a 500.
     assert bea.says("确认") == texts.APOLOGY and bea.last_status == 200

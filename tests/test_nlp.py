@@ -1,18 +1,14 @@
 """Text understanding: the trained model and its fallbacks, learning from history, greetings,
 hot topics and duplicates."""
 import csv
-import io
 import json
 import logging
-from contextlib import redirect_stdout
 from datetime import timedelta
 from itertools import product
 
 import pytest
-import yaml
 from sqlalchemy import select
 
-from bot.__main__ import main
 from bot.classifier import load, read_csv
 from bot.hot import extract_keywords, hot_topics, refresh_hot_topics
 from bot.models import Ticket, TicketEvent
@@ -45,44 +41,33 @@ def split_rows():
     return train, test
 
 
-def cli(args, settings, tmp_path, monkeypatch):
-    config = tmp_path / "cli-config.yaml"
-    config.write_text(yaml.safe_dump({k: v for k, v in settings.items() if k != "config_file"},
-                                     allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("BOT_CONFIG", str(config))
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(args)
-    return code, out.getvalue()
-
-
 @pytest.fixture
-def model_file(tmp_path, settings, monkeypatch):
+def model_file(tmp_path, cli):
     train, test = split_rows()
     write_csv(tmp_path / "train.csv", train)
     write_csv(tmp_path / "test.csv", test)
     out = tmp_path / "model.pkl"
-    code, said = cli(["nlp", "train", "--csv", str(tmp_path / "train.csv"), "--text-column", "content",
-                      "--label-column", "label", "--out", str(out)], settings, tmp_path, monkeypatch)
+    code, said = cli("nlp", "train", "--csv", str(tmp_path / "train.csv"), "--text-column", "content",
+                      "--label-column", "label", "--out", str(out))
     assert code == 0 and json.loads(said)["categories"] == sorted(TEMPLATES)
     return out
 
 
-def test_train_and_eval_on_a_csv(model_file, tmp_path, settings, monkeypatch):
-    code, said = cli(["nlp", "eval", "--csv", str(tmp_path / "test.csv"), "--text-column", "content",
-                      "--label-column", "label", "--model", str(model_file)], settings, tmp_path, monkeypatch)
+def test_train_and_eval_on_a_csv(model_file, tmp_path, cli):
+    code, said = cli("nlp", "eval", "--csv", str(tmp_path / "test.csv"), "--text-column", "content",
+                      "--label-column", "label", "--model", str(model_file))
     result = json.loads(said)
     assert code == 0 and set(result) >= {"micro_f1", "macro_f1", "per_class", "n", "ms_per_message"}
     assert result["n"] == 18 and result["micro_f1"] >= 0.9 and set(result["per_class"]) == set(TEMPLATES)
-    code, said = cli(["nlp", "eval", "--csv", str(tmp_path / "test.csv"), "--text-column", "content",
-                      "--label-column", "label", "--rules"], settings, tmp_path, monkeypatch)
+    code, said = cli("nlp", "eval", "--csv", str(tmp_path / "test.csv"), "--text-column", "content",
+                      "--label-column", "label", "--rules")
     assert json.loads(said)["classifier"] == "rules" and json.loads(said)["micro_f1"] < 0.5
 
 
-def test_a_csv_without_the_named_column_is_refused(tmp_path, settings, monkeypatch):
+def test_a_csv_without_the_named_column_is_refused(tmp_path, cli):
     write_csv(tmp_path / "x.csv", [("a", "b")])
-    code, _ = cli(["nlp", "train", "--csv", str(tmp_path / "x.csv"), "--text-column", "text",
-                   "--label-column", "label", "--out", str(tmp_path / "m.pkl")], settings, tmp_path, monkeypatch)
+    code, _ = cli("nlp", "train", "--csv", str(tmp_path / "x.csv"), "--text-column", "text",
+                   "--label-column", "label", "--out", str(tmp_path / "m.pkl"))
     assert code == 2 and not (tmp_path / "m.pkl").exists()
 
 
@@ -113,11 +98,11 @@ def test_a_missing_model_falls_back_to_rules_and_says_so(settings, people_factor
     assert app.extensions["bot"].model is None and "does not exist" in caplog.text
 
 
-def test_a_model_for_other_categories_falls_back_to_rules(tmp_path, settings, people_factory, caplog, monkeypatch):
+def test_a_model_for_other_categories_falls_back_to_rules(tmp_path, settings, people_factory, caplog, cli):
     write_csv(tmp_path / "other.csv", [(f"城市道路问题{i}", "城乡建设") for i in range(5)]
               + [(f"学校招生问题{i}", "教育文体") for i in range(5)])
-    code, _ = cli(["nlp", "train", "--csv", str(tmp_path / "other.csv"), "--text-column", "content",
-                   "--label-column", "label", "--out", str(tmp_path / "other.pkl")], settings, tmp_path, monkeypatch)
+    code, _ = cli("nlp", "train", "--csv", str(tmp_path / "other.csv"), "--text-column", "content",
+                   "--label-column", "label", "--out", str(tmp_path / "other.pkl"))
     assert code == 0
     settings["nlp"] = {"model": str(tmp_path / "other.pkl")}
     with caplog.at_level(logging.WARNING):
@@ -125,7 +110,7 @@ def test_a_model_for_other_categories_falls_back_to_rules(tmp_path, settings, pe
     assert app.extensions["bot"].model is None and "trained for other categories" in caplog.text
 
 
-def test_learning_from_history(bot, people, settings, tmp_path, monkeypatch):
+def test_learning_from_history(bot, people, tmp_path, cli):
     zhang = people.member("pm01")
     texts = {"民生服务": ["楼道灯泡黑了好几天", "单元门灯一直不亮", "车库灯坏了没人修"],
              "环境卫生": ["楼下垃圾桶臭气熏天", "垃圾站脏乱不堪", "花坛边堆满杂物"]}
@@ -134,8 +119,7 @@ def test_learning_from_history(bot, people, settings, tmp_path, monkeypatch):
             no = people.file_ticket(f"o-h{label}{n}", item + "，请尽快处理")   # the rules say 其他
             zhang.says(f"转派 {no} {label}")                                  # a human's label
             zhang.says(f"办结 {no} 已处理")
-    code, said = cli(["nlp", "train", "--from-history", "--out", str(tmp_path / "h.pkl")],
-                     settings, tmp_path, monkeypatch)
+    code, said = cli("nlp", "train", "--from-history", "--out", str(tmp_path / "h.pkl"))
     assert code == 0 and json.loads(said) == {"model": str(tmp_path / "h.pkl"), "n": 6,
                                               "categories": ["民生服务", "环境卫生"]}
     assert load(str(tmp_path / "h.pkl")).classify("垃圾站苍蝇很多") == "环境卫生"

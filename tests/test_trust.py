@@ -1,11 +1,8 @@
 """Points once per event, appraisal by hand, the audit chain, masking and erasure."""
-import io
 import logging
-from contextlib import redirect_stdout
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
 from sqlalchemy import select, text, update
 
 from bot import texts
@@ -125,15 +122,9 @@ def test_appraisal_figures_equal_those_computed_by_hand(bot, people, clock, clie
     assert client.get("/api/v1/appraisal?month=11-2026", headers=AUTH).status_code == 400
 
 
-def test_appraisal_csv_report(bot, settings, tmp_path, monkeypatch):
-    from bot.__main__ import main
-
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({k: v for k, v in settings.items() if k != "config_file"},
-                                     allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("BOT_CONFIG", str(config))
+def test_appraisal_csv_report(bot, tmp_path, cli):
     out = tmp_path / "appraisal.csv"
-    assert main(["report", "appraisal", "--month", "2026-11", "--out", str(out)]) == 0
+    assert cli("report", "appraisal", "--month", "2026-11", "--out", str(out))[0] == 0
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("userid,name,branch,participation,quality,satisfaction,total")
     assert len(lines) == 1 + 5
@@ -149,20 +140,7 @@ def _chain(bot, people):
     return no
 
 
-def run_verify_cli(settings, tmp_path, monkeypatch):
-    from bot.__main__ import main
-
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({k: v for k, v in settings.items() if k != "config_file"},
-                                     allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("BOT_CONFIG", str(config))
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(["audit", "verify"])
-    return code, out.getvalue()
-
-
-def test_an_intact_chain_verifies(bot, people, settings, tmp_path, monkeypatch):
+def test_an_intact_chain_verifies(bot, people, cli):
     _chain(bot, people)
     people.member("pm01").says("签到")                              # written, not sealed yet
     with bot.db.session() as session:
@@ -170,7 +148,7 @@ def test_an_intact_chain_verifies(bot, people, settings, tmp_path, monkeypatch):
     assert waiting.ok and waiting.unsealed == 1
     result = verdict(bot)
     assert result.ok and result.checked >= 8 and result.unsealed == 0
-    code, said = run_verify_cli(settings, tmp_path, monkeypatch)
+    code, said = cli("audit", "verify")
     assert code == 0 and said.startswith("audit chain intact")
 
 
@@ -182,13 +160,13 @@ def test_an_intact_chain_verifies(bot, people, settings, tmp_path, monkeypatch):
     (lambda s: s.execute(update(PointsEntry).values(points=PointsEntry.points + 100)), "points_entries"),
     (lambda s: s.execute(update(AdminChange).values(action="nothing")), "admin_changes"),
 ])
-def test_editing_any_record_is_caught_with_its_id(bot, people, settings, tmp_path, monkeypatch, tamper, table):
+def test_editing_any_record_is_caught_with_its_id(bot, people, cli, tamper, table):
     _chain(bot, people)
     with bot.db.session() as session:
         tamper(session)
     result = verdict(bot)
     assert not result.ok and result.broken["table"] == table and "edited" in result.broken["reason"]
-    code, said = run_verify_cli(settings, tmp_path, monkeypatch)
+    code, said = cli("audit", "verify")
     assert code == 1 and f'"id": {result.broken["id"]}' in said
 
 
