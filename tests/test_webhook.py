@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot import create_app, texts
 from bot.errors import BadRequest
+from bot.inbound import parse_xml
 from bot.models import Resident
 from bot.simulator import Person
 from bot.wire import Wire, render_message
@@ -165,6 +166,9 @@ def test_wecom_reply_is_encrypted_with_the_corp_id(people, settings):
 
 
 def test_content_with_cdata_terminator_survives_the_round_trip(people):
-    xml = render_message({"Content": "a]]>b"})
-    assert "]]>b" not in xml.replace("]]]]><![CDATA[>", "")
-    assert people.resident("o-x").says("帮助") == texts.RESIDENT_MENU
+    tricky = "路灯坏了]]><xml>还有&符号"
+    assert parse_xml(render_message({"Content": tricky}))["Content"] == tricky
+    resident = people.resident("o-x")
+    for said in ("留言", tricky, "跳过"):
+        resident.says(said)
+    assert f"问题：{tricky}" in resident.says("幸福里社区3号楼")   # in the callback and in the reply
