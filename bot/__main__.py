@@ -235,22 +235,24 @@ def cmd_nlp_train(args) -> int:
 def cmd_nlp_eval(args) -> int:
     """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line."""
     from .classifier import ModelError, evaluate, load, read_csv
+    from .nlp import Classifier
+    from .tickets import keyword_classifier
 
     try:
         texts, labels = read_csv(args.csv, args.text_column, args.label_column)
         path = args.model or (None if args.rules else _config().get("nlp", {}).get("model"))
+        classifier: Classifier
         if path:
-            classify = load(path).classify
+            classifier = load(path)
         else:
             bot = _bot()
-            from .tickets import keyword_classifier
-
             with bot.db.session() as session:
-                classify = keyword_classifier(session).classify
+                classifier = keyword_classifier(session)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"classifier": path or "rules", **evaluate(classify, texts, labels)}, ensure_ascii=False))
+    print(json.dumps({"classifier": path or "rules", **evaluate(classifier.classify, texts, labels)},
+                     ensure_ascii=False))
     return 0
 
 

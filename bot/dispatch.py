@@ -20,9 +20,9 @@ def note_sender(ctx: Context) -> None:
         return
     resident = ctx.resident()
     if resident is None:
-        resident = ctx._sender = Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True)
-        ctx.session.add(resident)
+        ctx.session.add(Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True))
         ctx.session.flush()
+        resident = ctx.resident()   # nothing was remembered yet, so this finds the new row
     if ctx.inbound.kind == "event.unsubscribe":
         return
     if resident.last_inbound_at is None or ctx.now - resident.last_inbound_at > INBOUND_PRECISION:

@@ -20,15 +20,6 @@ class Reply:
     kind: str
     body: dict = field(default_factory=dict, hash=False, compare=True)
 
-    @property
-    def content(self) -> str:
-        """The text a person reads (text and markdown), for logs and tests."""
-        if self.kind in ("text", "markdown"):
-            return self.body.get("content", "")
-        if self.kind == "textcard":
-            return f"{self.body.get('title', '')}\n{self.body.get('description', '')}"
-        return str(self.body)
-
 
 def text(channel: str, to: str, content: str) -> Reply:
     """A plain text message."""

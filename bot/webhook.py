@@ -116,8 +116,10 @@ def wait_for_first(bot, mark: str, seconds: float = 4.0) -> str | None:
 
 
 def _finish(bot, mark: str, xml: str) -> None:
-    bot.redis.set(mark, DONE + xml, ex=int(bot.cfg["dedupe"]["ttl_s"]))
-    bot.redis.zrem(INFLIGHT, mark)
+    pipe = bot.redis.pipeline(transaction=False)   # one round trip for both
+    pipe.set(mark, DONE + xml, ex=int(bot.cfg["dedupe"]["ttl_s"]))
+    pipe.zrem(INFLIGHT, mark)
+    pipe.execute()
 
 
 def handle_once(bot, inbound: Inbound) -> str | None:
