@@ -71,3 +71,11 @@ def test_missing_config_file_named_by_env_is_an_error():
 def test_the_shipped_config_is_valid():
     cfg = load_config({"config_file": "config.yaml"}, environ={})
     assert cfg["dev"]["fake_platform"] is True and cfg["timezone"] == "Asia/Shanghai"
+
+
+def test_a_bad_setting_stops_a_command_with_one_line(cli, settings, capsys):
+    settings["wecom"]["encoding_aes_key"] = "short"
+    code, _ = cli("initdb")
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: wecom.encoding_aes_key") and "\n" not in err
+    assert "Traceback" not in err

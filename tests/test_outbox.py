@@ -169,3 +169,17 @@ def test_the_parked_index_is_rebuilt_when_redis_lost_it(bot, fake, people, deliv
     people.resident("o-alice").says("你好")
     deliver()
     assert statuses(bot) == ["sent"]
+
+
+def test_a_wrong_app_secret_keeps_messages_waiting_with_the_reason(bot, fake, clock, deliver):
+    bot.platform.clients["wecom"].secret = ""           # the platform answers 40001 to the token fetch
+    queue(bot, to_member("pm01", "新工单"))
+    deliver()
+    with bot.db.session() as session:
+        msg = session.scalar(select(OutboxMessage))
+        assert (msg.status, msg.last_errcode) == ("pending", 40001)
+    assert fake.sent() == []
+    bot.platform.clients["wecom"].secret = "work-secret"  # the operator fixes the secret
+    clock.advance(minutes=15)
+    deliver()
+    assert [c["json"]["text"]["content"] for c in fake.sent("wecom")] == ["新工单"]
