@@ -11,13 +11,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import texts
+from . import lifecycle, texts
 from .errors import PlatformError
 from .models import Resident, Ticket
 from .nlp import sentiment, words_in
 from .outbox import enqueue
 from .replies import to_member, to_resident
-from .tickets import OPEN_STATUSES, record_event, schedule_due
+from .tickets import OPEN_STATUSES, due_times, record_event
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +40,13 @@ def score_sentiment(bot, limit: int = 50) -> int:
             if (ticket.sentiment < float(nlp["negative_below"]) and angry
                     and ticket.priority != "urgent" and ticket.status in OPEN_STATUSES):
                 now = bot.clock.now()
-                before = (ticket.response_due_at, ticket.response_remind_at,
-                          ticket.reply_due_at, ticket.reply_remind_at)
                 ticket.priority = "urgent"
-                schedule_due(bot, session, ticket, ticket.created_at)
+                sooner = due_times(bot, session, ticket, ticket.created_at)
                 # Only ever bring a due time closer.
-                (ticket.response_due_at, ticket.response_remind_at, ticket.reply_due_at,
-                 ticket.reply_remind_at) = (min(a, b) for a, b in zip(before, (
-                     ticket.response_due_at, ticket.response_remind_at,
-                     ticket.reply_due_at, ticket.reply_remind_at)))
-                record_event(session, ticket, "priority_raised", "system", now,
-                             reason="negative_sentiment", sentiment=round(ticket.sentiment, 4),
-                             words=angry)
+                due = {k: min(v, getattr(ticket, k)) if getattr(ticket, k) else v for k, v in sooner.items()}
+                lifecycle.apply(session, ticket, "priority_raised", "system", now, due=due,
+                                reason="negative_sentiment", sentiment=round(ticket.sentiment, 4),
+                                words=angry)
                 if ticket.assignee_id:
                     enqueue(session, [to_member(ticket.assignee_id, texts.PRIORITY_RAISED.format(no=ticket.no))], now)
     return done
@@ -101,6 +96,6 @@ def close_unrated(bot) -> int:
         rows = session.scalars(select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at < cutoff)
                                .with_for_update(skip_locked=True)).all()
         for ticket in rows:
-            ticket.status, ticket.closed_at = "closed", now
-            record_event(session, ticket, "closed_unrated", "system", now)
+            ticket.closed_at = now
+            lifecycle.apply(session, ticket, "closed_unrated", "system", now)
     return len(rows)

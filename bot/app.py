@@ -139,6 +139,9 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
+    from .lifecycle.page import bp as ticket_page_bp
+
+    app.register_blueprint(ticket_page_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 

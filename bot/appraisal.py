@@ -5,8 +5,8 @@ Per member (weights from config, default 30 / 40 / 30):
   anything recorded — a check-in, an award, an action on a ticket;
 - handling quality: share of the tickets the member resolved in the month that were
   answered on time and never reopened;
-- satisfaction: share of ratings given in the month to the member's tickets that were
-  满意 or 基本满意.
+- satisfaction: share of the reporters' ratings given in the month to tickets the member
+  resolved (the `resolver` of the rating; older ratings: the assignee) that were 满意 or 基本满意.
 A part with nothing to judge is left out and the others are reweighted.
 Per branch: participation rate (members with any activity), resolution rate (tickets
 received in the month that are resolved), satisfaction and its change from last month.
@@ -56,9 +56,11 @@ def member_scores(bot, session, member: Member, start: datetime, end: datetime) 
     resolved = session.scalars(select(Ticket).where(Ticket.id.in_(resolved_ids))).all() if resolved_ids else []
     good = [t for t in resolved if t.reopen_count == 0 and t.first_reply_at is not None
             and t.reply_due_at is not None and t.first_reply_at <= t.reply_due_at]
-    ratings = session.scalars(select(TicketEvent.data).join(Ticket, Ticket.id == TicketEvent.ticket_id).where(
-        TicketEvent.kind == "rated", Ticket.assignee_id == member.userid,
-        TicketEvent.at >= start, TicketEvent.at < end)).all()
+    rows = session.execute(select(TicketEvent.data, Ticket.assignee_id).join(
+        Ticket, Ticket.id == TicketEvent.ticket_id).where(
+        TicketEvent.kind == "rated", TicketEvent.at >= start, TicketEvent.at < end)).all()
+    # Credit goes to the member who resolved the ticket, not to whoever holds it now.
+    ratings = [data for data, assignee in rows if (data or {}).get("resolver", assignee) == member.userid]
     parts = {
         "participation": min(100.0, _pct(active, days)) if days else None,
         "quality": _pct(len(good), len(resolved)),

@@ -76,6 +76,10 @@ DEFAULTS: dict = {
     },
     "flows": {"ttl_s": 1800},
     "rating": {"expire_days": 7},
+    # #12: a member's photos sent within this many minutes after 办结 go to the resident.
+    "lifecycle": {"resolution_photo_minutes": 30},
+    # #12: the member's ticket page linked from the card; secret "" derives one from the WeCom secrets.
+    "ticket_page": {"base_url": "http://127.0.0.1:8000/", "secret": "", "ttl_days": 7},
     "points": {"checkin": 1, "resolved_min": 5, "resolved_max": 20, "urgent_weight": 2.0,
                "category_weights": {"矛盾纠纷": 2.0, "民生服务": 1.5, "环境卫生": 1.2},
                "praised": 5, "appointment_done": 5, "innovation_min": 10, "innovation_max": 30},
@@ -269,6 +273,16 @@ def validate(cfg: dict) -> None:
         raise ConfigError("stars.day must be a day of the month from 1 to 28")
     for key in ("response_h", "satisfaction_pct", "participation_pct", "period_days", "high_gap"):
         _number(cfg, f"compliance.{key}", 0, float)
+    _number(cfg, "lifecycle.resolution_photo_minutes", 1)
+    _number(cfg, "ticket_page.ttl_days", 0.01, float)
+    page_base = str(cfg["ticket_page"].get("base_url") or "")
+    if not page_base.startswith(("http://", "https://")) or not page_base.endswith("/"):
+        raise ConfigError(f"ticket_page.base_url must be the bot's public http(s) URL ending in '/' "
+                          f"(members' cards link to it), not {page_base!r}")
+    page_secret = cfg["ticket_page"].get("secret") or ""
+    if not isinstance(page_secret, str) or (page_secret and len(page_secret) < 16):
+        raise ConfigError("ticket_page.secret must be empty (derived from the WeCom secrets) or at least "
+                          "16 random characters; set BOT_TICKET_PAGE__SECRET")
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):

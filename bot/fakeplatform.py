@@ -18,7 +18,11 @@ from flask import Blueprint, Flask, Response, jsonify, request
 ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
     40003: "invalid openid",
+    40004: "invalid media type",
+    40005: "invalid file type",
+    40006: "invalid meida size",
     40007: "invalid media_id",
+    41005: "media data missing",
     40014: "invalid access_token",
     42001: "access_token expired",
     45009: "reach max api daily quota limit",
@@ -140,6 +144,8 @@ class FakePlatform:
                 return self._error(platform, endpoint, 40007)
             self._record(platform, endpoint, True)
             return Response(PIXEL, content_type="image/png")
+        if endpoint == "media/upload":
+            return self._upload(platform, endpoint)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
         self._record(platform, endpoint, True, body)
@@ -148,6 +154,21 @@ class FakePlatform:
             ticket = base64.urlsafe_b64encode(scene.encode()).decode()
             return jsonify(ticket=ticket, url=f"http://weixin.qq.com/q/{ticket}")
         return jsonify(errcode=0, errmsg="ok", msgid=str(next(self._seq)))
+
+    def _upload(self, platform: str, endpoint: str):
+        """media/upload as the Official Account answers it: {type, media_id, created_at} or an errcode."""
+        kind = request.args.get("type", "")
+        upload = request.files.get("media")
+        if kind not in ("image", "voice", "video", "thumb"):
+            return self._error(platform, endpoint, 40004)
+        if upload is None:
+            return self._error(platform, endpoint, 41005)
+        data = upload.read()
+        if not data or len(data) > 10 * 1024 * 1024:
+            return self._error(platform, endpoint, 40006)
+        media_id = f"fake-media-{next(self._seq)}-" + secrets.token_hex(8)
+        self._record(platform, endpoint, True, {"type": kind, "media_id": media_id, "bytes": len(data)})
+        return jsonify(type=kind, media_id=media_id, created_at=int(time.time()))
 
     def blueprint(self) -> Blueprint:
         """The fake's routes: /<platform>/cgi-bin/… plus /_control for tests and the console."""

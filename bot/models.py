@@ -83,11 +83,14 @@ class Grid(Base):
 
 
 class Department(Base):
-    """A department a category routes to."""
+    """A department a category routes to, with the members who handle its tickets."""
 
     __tablename__ = "departments"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # WeCom userids of members who take the department's tickets; the duty member first.
+    handlers: Mapped[list] = mapped_column(JSON, default=list)
+    duty_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Category(Base):
@@ -172,6 +175,22 @@ class TicketEvent(Base):
     chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class TicketFollower(Base):
+    """A resident who follows someone else's ticket (关注, or their own ticket merged into it)."""
+
+    __tablename__ = "ticket_followers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    via: Mapped[str] = mapped_column(String(16), default="follow")    # follow | merge
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A follower's own rating code; it is shown beside the reporter's and counts for nothing.
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "resident_id", name="uq_ticket_follower"),)
 
 
 class Appointment(Base):

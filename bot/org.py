@@ -137,7 +137,17 @@ def load_org(path: str) -> dict:
                 and -90 <= centre[0] <= 90 and -180 <= centre[1] <= 180):
             c.fail(g, where, "centre must be [latitude, longitude]")
     for i, d in enumerate(departments):
-        c.text(d, f"departments[{i}]", "name")
+        where = f"departments[{i}]"
+        c.text(d, where, "name")
+        handlers = d.get("handlers", [])
+        if not isinstance(handlers, list) or not all(isinstance(h, str) for h in handlers):
+            c.fail(d, where, "handlers must be a list of member userids, like [pm01, pm02]")
+        for who in handlers:
+            if who not in member_ids:
+                c.fail(d, where, f"handler {who!r} is not among members")
+        duty = c.text(d, where, "duty", required=False)
+        if duty and duty not in member_ids:
+            c.fail(d, where, f"duty {duty!r} is not among members")
     for i, cat in enumerate(categories):
         where = f"categories[{i}]"
         words = cat.get("keywords", [])
@@ -201,6 +211,10 @@ def sync_org(session, doc: dict) -> dict:
     for d in doc.get("departments") or []:
         row = session.get(Department, str(d["id"])) or Department(id=str(d["id"]))
         row.name = d["name"]
+        duty = d.get("duty")
+        row.duty_id = str(duty) if duty else None
+        # The duty member handles too, even when not listed among the handlers.
+        row.handlers = list(dict.fromkeys([*(d.get("handlers") or []), *([row.duty_id] if duty else [])]))
         session.add(row)
     listed = set()
     for m in doc.get("members") or []:

@@ -118,6 +118,14 @@ class MpClient(_SharedToken, _MpClient):
     def _token_params(self) -> dict:
         return {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
 
+    def upload_image(self, data: bytes, filename: str = "photo.jpg") -> str:
+        """Uploads an image as temporary media (kept 3 days) and returns its media_id."""
+        res = self.call("post", "media/upload", params={"type": "image"},
+                        files={"media": (filename, data, "image/jpeg")})
+        if not isinstance(res, dict) or not res.get("media_id"):
+            raise PlatformError(None, "media upload answered without a media_id")
+        return res["media_id"]
+
     def send(self, reply: Reply):
         """Sends a customer-service message (or a template notice) to a resident."""
         if reply.kind == "template":
@@ -157,5 +165,13 @@ class Platform:
         self.clients = {"wechat": MpClient(cfg, redis), "wecom": WorkClient(cfg, redis)}
 
     def send(self, reply: Reply):
-        """Sends one message through the channel's API; raises PlatformError on failure."""
+        """Sends one message through the channel's API; raises PlatformError on failure.
+
+        A member's photo for a resident (#12) is fetched from WeCom and uploaded to the
+        Official Account first: the two platforms' media ids mean nothing to each other.
+        """
+        if reply.channel == "wechat" and reply.kind == "image" and "from_wecom_media_id" in reply.body:
+            data = self.clients["wecom"].download_media(reply.body["from_wecom_media_id"])
+            media_id = self.clients["wechat"].upload_image(data)
+            reply = Reply(reply.channel, reply.to, "image", {"media_id": media_id})
         return self.clients[reply.channel].send(reply)

@@ -2,6 +2,7 @@
 shows; erasure at a resident's request; retention of closed tickets."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -14,20 +15,35 @@ from sqlalchemy import delete, select
 from .audit import admin_change, tombstone
 from .models import Appointment, OutboxAttempt, OutboxMessage, Ticket, TicketEvent
 
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Mobiles, also written 138 1234 5678, 138-1234-5678 or +86 138…
+PHONE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+# Landlines with an area code: 0571-88123456, 010 12345678, (0571)88123456.
+LANDLINE = re.compile(r"(?<![0-9A-Za-z])[(（]?(0\d{2,3})[)）]?[\s-]?(\d{3,4})(\d{4})(?![0-9A-Za-z])")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+ID_NUMBER_15 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
+# A WeChat or QQ id written after its name: 微信号：zhang_san88, vx abc123, QQ 12345678, wxid_….
+CHAT_ID = re.compile(r"((?:微信号?|威信|薇信|[vV][xX]|[wW][xX]|weixin|[qQ]{2}号?|扣扣)\s*(?:号码|号)?\s*[:：是为]?\s*)"
+                     r"([A-Za-z][-_A-Za-z0-9]{4,19}|\d{5,11})(?![-_A-Za-z0-9])")
+WXID = re.compile(r"wxid_[A-Za-z0-9]{4,}")
 DIGITS = re.compile(r"\d+")
 # Building, unit, floor and room numbers inside free text: 3号楼501室 → *号楼*室.
 ADDRESS_NUMBER = re.compile(r"\d+(?=\s*(?:号楼|号院|栋|幢|单元|室|层|楼|号|户))")
 TEXT_KEYS = ("text", "summary", "address", "comment")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
-def mask_pii(text: str) -> str:
-    """Masks mobile numbers (138****1234), ID numbers (110101********1234) and the numbers of
-    buildings and rooms (*号楼*室) in text."""
-    text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text or "")
+def mask_pii(text: str, keep_address: bool = False) -> str:
+    """Masks mobile numbers (138****1234, also spaced, dashed or +86), landlines (0571-****3456),
+    ID numbers (18 and 15 digits), WeChat / QQ ids and, unless `keep_address` (for the assigned
+    member and the secretary, who must find the place), the numbers of buildings and rooms."""
+    text = (text or "").translate(FULL_WIDTH_DIGITS)
+    text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
+    text = ID_NUMBER_15.sub(lambda m: m.group(1) + "*" * 6 + m.group(3), text)
     text = PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-    return ADDRESS_NUMBER.sub("*", text)
+    text = LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), text)
+    text = CHAT_ID.sub(lambda m: m.group(1) + "***", text)
+    text = WXID.sub("wxid_***", text)
+    return text if keep_address else ADDRESS_NUMBER.sub("*", text)
 
 
 def mask_address(address: str | None) -> str:
@@ -45,6 +61,12 @@ def mask_name(name: str | None) -> str:
 def mask_openid(openid: str) -> str:
     """Shortens a resident's openid to a tag members can tell apart but not trace."""
     return "居民" + openid[-4:] if len(openid) >= 4 else "居民"
+
+
+def resident_label(resident) -> str:
+    """How members see a resident: a stable label by internal id (居民#12), never the openid."""
+    from . import texts
+    return texts.RESIDENT_LABEL.format(id=resident.id) if resident is not None else texts.RESIDENT_LABEL.format(id="—")
 
 
 class MaskingFilter(logging.Filter):
@@ -76,6 +98,20 @@ def _scrub_ticket(session, ticket, data_dir: str) -> None:
             event.data = tombstone(event.data)   # the chain keeps the digest, the words go
 
 
+def _scrub_member_messages(session, tickets) -> None:
+    """Blanks the messages to members about these tickets: cards carry the exact address (#12)."""
+    if not tickets:
+        return
+    since = min(t.created_at for t in tickets)
+    numbers = [t.no for t in tickets]
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "wecom",
+                                                           OutboxMessage.created_at >= since)):
+        if any(no in json.dumps(row.body, ensure_ascii=False) for no in numbers):
+            row.body = {"erased": True}
+            if row.status != "sent":
+                row.status = "failed"
+
+
 def erase_resident(bot, session, resident, now: datetime, actor: str) -> dict:
     """Erases a resident's identity and personal data; the chain records it without breaking."""
     openid = resident.openid
@@ -86,6 +122,7 @@ def erase_resident(bot, session, resident, now: datetime, actor: str) -> dict:
     appointments = session.scalars(select(Appointment).where(Appointment.resident_id == resident.id)).all()
     for appointment in appointments:
         appointment.description = ""
+    _scrub_member_messages(session, tickets)
     waiting = session.scalars(select(OutboxMessage.id).where(
         OutboxMessage.channel == "wechat", OutboxMessage.recipient == openid)).all()
     if waiting:

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import kv, texts
+from . import kv, lifecycle, texts
+from .lifecycle.page import page_url
 from .models import (
     Branch,
     Category,
@@ -19,9 +20,10 @@ from .models import (
     Resident,
     Ticket,
     TicketEvent,
+    TicketFollower,
 )
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
-from .privacy import mask_address, mask_name, mask_openid, mask_pii
+from .privacy import mask_address, mask_name, mask_pii, resident_label
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -85,21 +87,23 @@ def sla_hours(cfg: dict, category: Category | None, priority: str) -> tuple[floa
     return float(sla["response_h"]), float(sla["reply_h"])
 
 
-def schedule_due(bot, session: Session, ticket: Ticket, start: datetime,
-                 response: bool = True, reply: bool = True) -> None:
-    """Sets due and reminder times of the ticket's open windows, counted from `start`.
+def due_times(bot, session: Session, ticket: Ticket, start: datetime,
+              response: bool = True, reply: bool = True) -> dict:
+    """Due and reminder times of the ticket's open windows counted from `start`, for the lifecycle to set.
 
     Working hours and holidays apply when configured; urgent tickets run on the wall clock.
     """
     category = session.get(Category, ticket.category)
     response_h, reply_h = sla_hours(bot.cfg, category, ticket.priority)
     share, urgent, add = float(bot.cfg["sla"]["remind_at"]), ticket.priority == "urgent", bot.calendar.add_hours
+    due = {}
     if response:
-        ticket.response_due_at = add(start, response_h, urgent)
-        ticket.response_remind_at = add(start, response_h * share, urgent)
+        due["response_due_at"] = add(start, response_h, urgent)
+        due["response_remind_at"] = add(start, response_h * share, urgent)
     if reply:
-        ticket.reply_due_at = add(start, reply_h, urgent)
-        ticket.reply_remind_at = add(start, reply_h * share, urgent)
+        due["reply_due_at"] = add(start, reply_h, urgent)
+        due["reply_remind_at"] = add(start, reply_h * share, urgent)
+    return due
 
 
 def _km(lat1, lng1, lat2, lng2) -> float:
@@ -249,13 +253,17 @@ def when(ctx, moment: datetime | None) -> str:
     return local_time(moment, ctx.bot.tz)
 
 
-def place_of(ticket: Ticket, grid: Grid | None) -> str:
-    """Where the ticket is, as a member may read it: the exact address masked."""
+def place_of(ticket: Ticket, grid: Grid | None, full: bool = False) -> str:
+    """Where the ticket is: the exact address only when `full` (assignee, secretary), else masked.
+
+    The grid is named once: an address that already names the community stands alone.
+    """
     parts = []
-    if grid is not None:
+    address = (ticket.address if full else mask_address(ticket.address)) if ticket.address else None
+    if grid is not None and not (address and grid.community and grid.community in address):
         parts.append(f"{grid.community}{grid.name}")
-    if ticket.address:
-        parts.append(mask_address(ticket.address))
+    if address:
+        parts.append(address)
     elif ticket.lat is not None:
         parts.append("居民已发送定位")
     return " ".join(parts) or "未说明"
@@ -265,10 +273,11 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
     """The WeCom card that gives a member a new ticket, with masked personal data."""
     grid = ctx.session.get(Grid, ticket.grid_id) if ticket.grid_id else None
     department = ctx.session.get(Department, ticket.department_id) if ticket.department_id else None
+    # The card goes to the member who will take the ticket: they must find the place.
     description = texts.CARD_NEW_BODY.format(
-        resident=mask_openid(resident.openid), category=ticket.category,
-        department=department.name if department else "—", place=place_of(ticket, grid),
-        text=mask_pii(ticket.text)[:300], response_due=when(ctx, ticket.response_due_at),
+        resident=resident_label(resident), category=ticket.category,
+        department=department.name if department else "—", place=place_of(ticket, grid, full=True),
+        text=mask_pii(ticket.text, keep_address=True)[:300], response_due=when(ctx, ticket.response_due_at),
         reply_due=when(ctx, ticket.reply_due_at))
     title = texts.CARD_NEW_TITLE.format(no=ticket.no, priority=texts.PRIORITY_NAMES[ticket.priority])
     card = {
@@ -278,6 +287,8 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}",
         "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
                         for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
+        "jump_list": [{"type": 1, "title": texts.CARD_PAGE_LINK,
+                       "url": page_url(ctx.cfg, ticket.no, member.userid, ctx.now)}],
     }
     return Reply("wecom", member.userid, "template_card", card)
 
@@ -290,24 +301,19 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     ticket = Ticket(
         no=next_ticket_no(ctx.bot, session, ctx.local(ctx.now)), resident_id=resident.id,
         grid_id=found.grid.id if found.grid else None, branch_id=branch_id,
-        category=found.category, department_id=found.department_id,
-        assignee_id=member.userid if member else None, status="new", priority=found.priority,
+        category=found.category, department_id=found.department_id, priority=found.priority,
         text=draft.text, address=draft.address, lat=draft.lat, lng=draft.lng,
         photos=[{"media_id": m, "path": None, "error": None} for m in draft.photos],
         photos_pending=len(draft.photos),
         created_at=ctx.now, updated_at=ctx.now)
-    schedule_due(ctx.bot, session, ticket, ctx.now)
-    session.add(ticket)
-    session.flush()
-    record_event(session, ticket, "created", resident_actor(resident), ctx.now,
-                 category=found.category, category_by=found.decided_by, priority=found.priority,
-                 grid=ticket.grid_id,
-                 urgent_words=found.urgent_words, photos=len(draft.photos))
+    lifecycle.apply(session, ticket, "created", resident_actor(resident), ctx.now,
+                    due=due_times(ctx.bot, session, ticket, ctx.now),
+                    category=found.category, category_by=found.decided_by, priority=found.priority,
+                    grid=ticket.grid_id, urgent_words=found.urgent_words, photos=len(draft.photos))
     replies = []
     if member is not None:
-        ticket.status = "assigned"
-        record_event(session, ticket, "assigned", "system", ctx.now, assignee=member.userid,
-                     branch=branch_id)
+        lifecycle.apply(session, ticket, "assigned", "system", ctx.now, assignee=member.userid,
+                        branch=branch_id)
         replies.append(assignment_card(ctx, ticket, member, resident))
     return ticket, replies
 
@@ -318,21 +324,26 @@ def ticket_by_no(session: Session, no: str) -> Ticket | None:
 
 
 def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:
-    """Records that a resident follows an existing ticket instead of filing the same again."""
-    record_event(ctx.session, ticket, "followed", resident_actor(resident), ctx.now)
+    """Stores a resident as a follower of an existing ticket instead of filing the same again."""
+    from .work import follow
+    follow(ctx.session, ticket, resident, ctx.now)
 
 
 def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
-    """The resident's open and recent tickets: status, masked assignee, last reply, due time."""
+    """The resident's open and recent tickets (status, masked assignee, last reply, due), then those followed."""
     if resident is None:
         return texts.MY_NONE
     session = ctx.session
     rows = session.scalars(select(Ticket).where(Ticket.resident_id == resident.id)
                            .order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.id.desc())
                            .limit(limit)).all()
-    if not rows:
+    followed = session.scalars(select(Ticket).join(TicketFollower, TicketFollower.ticket_id == Ticket.id)
+                               .where(TicketFollower.resident_id == resident.id)
+                               .order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.id.desc())
+                               .limit(limit)).all()
+    if not rows and not followed:
         return texts.MY_NONE
-    lines = [texts.MY_HEADER.format(n=len(rows))]
+    lines = [texts.MY_HEADER.format(n=len(rows))] if rows else []
     for t in rows:
         assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
         last = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
@@ -349,6 +360,13 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
             no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
             assignee=mask_name(assignee.name if assignee else None), due=due,
             last=("最新答复：" + (last.data.get("text", "")[:60])) if last else "暂无答复"))
+    if followed:
+        lines.append(texts.MY_FOLLOWED_HEADER.format(n=len(followed)))
+    for t in followed:
+        assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
+        lines.append(texts.MY_FOLLOWED_LINE.format(
+            no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
+            assignee=mask_name(assignee.name if assignee else None)))
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot import texts, work
 from bot.engine import Finish, Flow, Next, Retry, Step
+from bot.lifecycle import DONE, rating_code
 from bot.models import Ticket
 from bot.tickets import record_event, resident_actor, ticket_by_no
 
@@ -35,10 +36,19 @@ def start(turn):
 
 
 def start_for(ctx, no: str) -> list:
-    """评价 <no>: rates a named ticket, refusing someone else's."""
+    """评价 <no>: rates a named ticket of one's own, or one followed (counted apart); refuses others'."""
     resident = ctx.resident()
     ticket = ticket_by_no(ctx.session, no)
-    if ticket is None or resident is None or ticket.resident_id != resident.id:
+    if ticket is not None and resident is not None and ticket.resident_id != resident.id:
+        row = work.follower_row(ctx.session, ticket, resident)
+        if row is None:
+            return [ctx.reply(texts.RATE_NOT_YOURS.format(no=no))]
+        if row.rating is not None:
+            return [ctx.reply(texts.RATE_FOLLOWER_ALREADY.format(no=no))]
+        if ticket.status not in DONE:
+            return [ctx.reply(texts.RATE_NOTHING)]
+        return ctx.bot.engine.begin(ctx, FLOW.name, S.AWAIT_SCORE, {"no": no})
+    if ticket is None or resident is None:
         return [ctx.reply(texts.RATE_NOT_YOURS.format(no=no))]
     if ticket.status != "resolved":
         return [ctx.reply(texts.RATE_NOTHING)]
@@ -46,11 +56,18 @@ def start_for(ctx, no: str) -> list:
 
 
 def _record(ctx, ticket: Ticket, rating: str) -> list | None:
-    """Records the rating (None if it was already rated) and says thanks or sorry."""
-    outcome = work.rate(ctx, ctx.resident(), ticket, rating)
+    """Records the rating as its code (None if it was already rated) and says thanks or sorry.
+
+    The reporter's rating counts; a follower's is kept beside it.
+    """
+    resident, code = ctx.resident(), rating_code(rating)
+    if resident is not None and ticket.resident_id != resident.id:
+        outcome = work.rate_as_follower(ctx, resident, ticket, code)
+        return None if outcome is None else [ctx.reply(texts.RATE_FOLLOWER_THANKS)]
+    outcome = work.rate(ctx, resident, ticket, code)
     if outcome is None:
         return None
-    said = texts.RATE_REOPENED.format(no=ticket.no) if rating == "不满意" else texts.RATE_THANKS
+    said = texts.RATE_REOPENED.format(no=ticket.no) if code == "unsatisfied" else texts.RATE_THANKS
     return [ctx.reply(said), *outcome]
 
 
@@ -64,7 +81,7 @@ def rate_now(ctx, ticket: Ticket, rating: str) -> list:
 
 def handle_score(turn):
     """Takes 满意 / 基本满意 / 不满意 or 1–5; the first answer counts."""
-    rating = texts.RATE_WORDS.get(turn.inbound.text)
+    rating = rating_code(texts.RATE_WORDS.get(turn.inbound.text))
     if rating is None:
         return Retry(texts.RATE_HINT)
     replies = _record(turn.ctx, ticket_by_no(turn.ctx.session, turn.data["no"]), rating)

@@ -12,8 +12,12 @@ from . import handles
 
 AWARD = re.compile(r"^加分\s+(\S+)\s+(-?\d+)\s+(.+)$", re.S)
 MARK = re.compile(r"^(到场|未到)\s*[Aa](\d+)$")
-COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|询问|工单)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
-ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign, "询问": work.ask}
+COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|询问|工单|合并|关闭)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
+ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign, "询问": work.ask,
+        "合并": work.merge, "关闭": work.close_unresolved}
+# #12: secretaries only; 关闭 also takes a resolved ticket nobody could fix.
+SECRETARY_ACTS = {"指派", "合并", "关闭"}
+CLOSABLE = (*work.OPEN_STATUSES, "resolved")
 
 
 def run_command(ctx, member, said: str):
@@ -45,9 +49,12 @@ def run_command(ctx, member, said: str):
                                                                 allowed=tuple(texts.STATUS_NAMES))))]
     if verb == "接单":
         return work.accept(ctx, member, work.ticket_for(ctx, member, no, verb, allowed=work.CAN_ACCEPT))
-    if verb == "指派" and member.role != "secretary":
+    if verb in SECRETARY_ACTS and member.role != "secretary":
         raise Refused(texts.W_SECRETARY_ONLY.format(action=verb))
-    return ACTS[verb](ctx, member, work.ticket_for(ctx, member, no, verb), rest)
+    if verb == "合并" and (not no or not rest):
+        raise Refused(texts.W_MERGE_USAGE)
+    allowed = CLOSABLE if verb == "关闭" else work.OPEN_STATUSES
+    return ACTS[verb](ctx, member, work.ticket_for(ctx, member, no, verb, allowed=allowed), rest)
 
 
 def check_in(ctx, member) -> bool:
@@ -117,6 +124,15 @@ def mark_appointment(ctx, member, appointment_id: int, result: str):
     if appointment is None:
         return [ctx.reply(texts.BK_MARK_NO_SUCH.format(id=appointment_id))]
     return [ctx.reply(texts.BK_MARKED.format(id=appointment_id, result=texts.BK_MARK_NAMES[result]))]
+
+
+@handles("wecom", "image")
+def member_image(ctx):
+    """A member's photo after 办结 goes to the resident; with no ticket waiting for one, says so."""
+    member = ctx.member()
+    if member is None:
+        return [ctx.reply(texts.MEMBER_UNKNOWN)]
+    return work.resolution_photo(ctx, member, ctx.inbound.fields.get("MediaId") or "")
 
 
 @handles("wecom", "text")

@@ -280,7 +280,12 @@ def test_masking_holds_in_every_member_facing_text_and_api_response(bot, people,
     seen.append(caplog.text)
     everything = "\n".join(seen)
     assert len(fake.sent("wecom")) >= 3 and "markdown" in everything
-    assert PHONE not in everything and ID_NO not in everything and ROOM not in everything
+    assert PHONE not in everything and ID_NO not in everything
+    # The assigned member and the secretary must find the place: their detail and the card keep it (#12).
+    full = {seen[1], seen[2], seen[4]} | {str(c["json"]) for c in fake.sent("wecom")
+                                          if c["json"]["msgtype"] == "template_card"}
+    assert all(ROOM in view for view in full)
+    assert ROOM not in "\n".join(view for view in seen if view not in full)
     assert "138****5678" in everything
     unmasked = client.get(f"/api/v1/tickets/{no}", headers={"Authorization": "Bearer pii-token"})
     assert unmasked.status_code == 401
