@@ -315,3 +315,7 @@ LIFECYCLE_EVENT_NAMES = {
     "resolution_photo": "办结照片", "unfollowed": "取消关注",
 }
 EVENT_NAMES.update(LIFECYCLE_EVENT_NAMES)
+# The member menu and the unknown-command answer name the #12 commands too.
+MEMBER_MENU = (MEMBER_MENU + "\n· 书记：合并 <编号> <并入的编号>；关闭 <编号> <原因> —— 无法解决时关闭并告知居民"
+               "\n· 办结后直接发送现场照片 —— 转给居民")
+W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
