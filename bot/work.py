@@ -519,7 +519,12 @@ def overdue_text(ctx, secretary: Member) -> str:
     return "\n".join(lines)
 
 
-def event_line(event: TicketEvent, full: bool = False) -> str:
+def member_names(session) -> dict:
+    """Every member's name by userid, to say who did what in a history."""
+    return dict(session.execute(select(Member.userid, Member.name)).all())
+
+
+def event_line(event: TicketEvent, full: bool = False, names: dict | None = None) -> str:
     """One event of a ticket's history in words, personal data masked (addresses kept when `full`)."""
     what = texts.EVENT_NAMES.get(event.kind, event.kind)
     data = event.data or {}
@@ -530,6 +535,8 @@ def event_line(event: TicketEvent, full: bool = False) -> str:
         what += "：" + mask_pii(str(extra), keep_address=full)[:60]
     if event.actor.startswith("resident:"):
         what += f"（{texts.RESIDENT_LABEL.format(id=event.actor.split(':', 1)[1])}）"
+    elif names and _member_of(event.actor) in names:
+        what += f"（{names[_member_of(event.actor)]}）"
     return what
 
 
@@ -546,8 +553,8 @@ def detail_text(ctx, ticket: Ticket) -> str:
         department=department.name if department else "—", place=place_of(ticket, grid, full=full),
         assignee=assignee.name if assignee else "未分派", response_due=when(ctx, ticket.response_due_at),
         reply_due=when(ctx, ticket.reply_due_at), text=mask_pii(ticket.text, keep_address=full))
-    lines = [head]
+    lines, names = [head], member_names(session)
     for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                  .order_by(TicketEvent.id)):
-        lines.append(texts.W_DETAIL_EVENT.format(at=when(ctx, event.at), what=event_line(event, full)))
+        lines.append(texts.W_DETAIL_EVENT.format(at=when(ctx, event.at), what=event_line(event, full, names)))
     return "\n".join(lines)

@@ -118,7 +118,7 @@ def test_the_page_in_the_browser(served, fake):
         assert page.locator("#map-geo").get_attribute("href") == "geo:30.2741,120.1551?q=30.2741,120.1551"
         assert "position=120.1551,30.2741" in page.locator("#map-amap").get_attribute("href")
         history = page.locator("#history")
-        for words in ("居民提交", "分派", "接单", "答复：今晚去看"):
+        for words in ("居民提交（居民#", "分派", "接单（张三）", "答复：今晚去看（张三）"):
             expect(history).to_contain_text(words)
         out = ROOT / "test-output"
         out.mkdir(exist_ok=True)

@@ -83,7 +83,7 @@ def map_links(lat: float, lng: float, label: str) -> dict:
 def ticket_page(no: str):
     """The ticket as its member needs it on the spot."""
     from ..tickets import local_time, place_of
-    from ..work import event_line, sees_full_address
+    from ..work import event_line, member_names, sees_full_address
 
     bot = current_app.extensions["bot"]
     with bot.db.session() as session:
@@ -101,7 +101,8 @@ def ticket_page(no: str):
         place = place_of(ticket, grid, full=full)
         events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                  .order_by(TicketEvent.id)).all()
-        history = [{"at": local_time(e.at, bot.tz), "what": event_line(e, full)} for e in events]
+        names = member_names(session)
+        history = [{"at": local_time(e.at, bot.tz), "what": event_line(e, full, names)} for e in events]
         ratings = session.scalars(select(TicketFollower.rating).where(
             TicketFollower.ticket_id == ticket.id, TicketFollower.rating.is_not(None))).all()
         return render_template(
