@@ -78,6 +78,14 @@ def ticket_for(ctx, member: Member, no: str | None, action: str, allowed=OPEN_ST
     return ticket
 
 
+def refuse_role(ctx, member: Member, no: str | None, action: str):
+    """Refuses a secretary's command to a member, leaving an audit event on the ticket named."""
+    ticket = ticket_by_no(ctx.session, no) if no else None
+    if ticket is not None:
+        record_event(ctx.session, ticket, "refused", f"member:{member.userid}", ctx.now, action=action)
+    raise Refused(texts.W_SECRETARY_ONLY.format(action=action))
+
+
 def _resident(ctx, ticket: Ticket) -> Resident | None:
     return ctx.session.get(Resident, ticket.resident_id) if ticket.resident_id else None
 

@@ -50,7 +50,7 @@ def run_command(ctx, member, said: str):
     if verb == "接单":
         return work.accept(ctx, member, work.ticket_for(ctx, member, no, verb, allowed=work.CAN_ACCEPT))
     if verb in SECRETARY_ACTS and member.role != "secretary":
-        raise Refused(texts.W_SECRETARY_ONLY.format(action=verb))
+        work.refuse_role(ctx, member, no, verb)
     if verb == "合并" and (not no or not rest):
         raise Refused(texts.W_MERGE_USAGE)
     allowed = CLOSABLE if verb == "关闭" else work.OPEN_STATUSES

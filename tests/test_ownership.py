@@ -165,6 +165,7 @@ def test_a_secretary_merges_a_duplicate_and_closes_what_cannot_be_fixed(bot, peo
     assert secretary.says(f"合并 {second} {second}") == texts.W_MERGE_SELF.format(no=second)
     assert secretary.says(f"合并 {second}") == texts.W_MERGE_USAGE
     assert ticket(bot, second).status == "assigned"            # nothing changed
+    assert ("refused", "member:pm01", {"action": "合并"}) in events(bot, second)   # and it is audited
     assert secretary.says(f"合并 {second} {first}") == texts.W_MERGED.format(no=second, into=first)
     merged, into = ticket(bot, second), ticket(bot, first)
     assert (merged.status, merged.duplicate_of) == ("merged", into.id)
