@@ -287,9 +287,12 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}",
         "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
                         for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
-        "jump_list": [{"type": 1, "title": texts.CARD_PAGE_LINK,
-                       "url": page_url(ctx.cfg, ticket.no, member.userid, ctx.now)}],
     }
+    # The page with photos, map and history (#12): tapping the card or its link row opens it.
+    link = page_url(ctx.cfg, ticket.no, member.userid, ctx.now)
+    card["card_action"] = {"type": 1, "url": link}
+    card["horizontal_content_list"] = [{"keyname": texts.CARD_PAGE_KEY, "value": texts.CARD_PAGE_LINK,
+                                        "type": 1, "url": link}]
     return Reply("wecom", member.userid, "template_card", card)
 
 

@@ -52,7 +52,9 @@ def served(settings, people_factory, fake):
 
 def card_link(fake, userid: str) -> str:
     card = [c for c in fake.sent("wecom", userid) if c["json"]["msgtype"] == "template_card"][-1]
-    return card["json"]["template_card"]["jump_list"][0]["url"]
+    body = card["json"]["template_card"]
+    assert body["horizontal_content_list"][0]["url"] == body["card_action"]["url"]
+    return body["card_action"]["url"]
 
 
 def test_the_card_links_to_a_page_only_its_member_may_open(served, fake):
