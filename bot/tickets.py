@@ -28,7 +28,8 @@ from .replies import Reply
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("new", "assigned", "responded", "replied", "reopened", "transferred", "waiting")
+# From the lifecycle's table (#12), as plain strings for queries.
+OPEN_STATUSES = tuple(sorted(str(s) for s in lifecycle.OPEN))
 # Waiting for the resident to answer a member's question stops the SLA clock.
 RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s != "waiting")
 DUPLICATE_OWN = 0.6     # share of bigrams shared with the resident's own open ticket

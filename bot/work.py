@@ -12,6 +12,7 @@ from sqlalchemy import case, func, or_, select
 from . import kv, lifecycle, points, texts
 from .errors import Refused
 from .lifecycle import ACCEPTABLE, OPEN, TicketStatus, rating_code
+from .lifecycle.page import page_url
 from .models import (
     Branch,
     Category,
@@ -565,4 +566,7 @@ def detail_text(ctx, ticket: Ticket) -> str:
     for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                  .order_by(TicketEvent.id)):
         lines.append(texts.W_DETAIL_EVENT.format(at=when(ctx, event.at), what=event_line(event, full, names)))
+    viewer = ctx.member()
+    if viewer is not None:
+        lines.append(texts.W_DETAIL_PAGE.format(url=page_url(ctx.cfg, ticket.no, viewer.userid, ctx.now)))
     return "\n".join(lines)

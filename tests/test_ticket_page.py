@@ -68,8 +68,9 @@ def test_the_card_links_to_a_page_only_its_member_may_open(served, fake):
     query = parse_qs(urlsplit(link).query)
     photo = requests.get(f"{base}t/{no}/photo/1", params={k: v[0] for k, v in query.items()}, timeout=10)
     assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
-    # The secretary may open their own link too; a member of another branch may not, even signed.
-    assert requests.get(page_url(bot.cfg, no, "sec01", bot.clock.now()), timeout=10).status_code == 200
+    # The secretary finds their own link under 工单 <no>; a member of another branch may not open one.
+    own = re.search(r"http\S+", people.member("sec01").says(f"工单 {no}")).group(0)
+    assert "u=sec01" in own and ADDRESS in requests.get(own, timeout=10).text
     refused = requests.get(page_url(bot.cfg, no, "pm03", bot.clock.now()), timeout=10)
     assert refused.status_code == 403 and refused.text == texts.PAGE_FORBIDDEN
     # A link made for pm01 and edited to name someone else, or to live longer, is forged.
