@@ -70,7 +70,7 @@ def generate(bot, count: int, end: datetime, seed: int = 7) -> None:
                     "rating": None})
                 if status == "closed" and rnd.random() < 0.6:
                     seq += 1
-                    rating = rnd.choices(["满意", "基本满意", "不满意"], [80, 12, 8])[0]
+                    rating = rnd.choices(["satisfied", "basic", "unsatisfied"], [80, 12, 8])[0]
                     events.append({"ticket_id": i + 1, "at": first_reply + timedelta(hours=5), "kind": "rated",
                                    "actor": "resident:0", "data": {"rating": rating}, "chain_seq": seq,
                                    "prev_hash": "", "hash": f"{seq:064x}"})
