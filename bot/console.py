@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from .fakeplatform import message_view
+from .texts import RATING_NAMES
 from .models import Grid, Member, Resident, Ticket, TicketEvent
 from .simulator import Person
 
@@ -108,6 +109,6 @@ def ticket():
         return jsonify(ticket={
             "no": row.no, "status": row.status, "priority": row.priority, "category": row.category,
             "department": row.department_id, "grid": row.grid_id, "assignee": row.assignee_id,
-            "rating": row.rating, "text": row.text, "photos": len(row.photos or []),
+            "rating": RATING_NAMES.get(row.rating, row.rating), "text": row.text, "photos": len(row.photos or []),
             "response_due": show(row.response_due_at), "reply_due": show(row.reply_due_at),
             "events": [{"at": show(e.at), "kind": e.kind, "actor": e.actor} for e in events]})
