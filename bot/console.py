@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from .fakeplatform import message_view
-from .texts import RATING_NAMES
 from .models import Grid, Member, Resident, Ticket, TicketEvent
 from .simulator import Person
+from .texts import RATING_NAMES
 
 bp = Blueprint("console", __name__, url_prefix="/dev", template_folder="templates", static_folder="static")
 ROLES = {"resident": "wechat", "member": "wecom"}
