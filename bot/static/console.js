@@ -43,15 +43,24 @@ function card(item) {
   return box;
 }
 
+// One poll per pane at a time: a slow answer must not let the next poll show the same push twice.
+const polling = {};
+
 async function poll(pane) {
   const user = userOf(pane);
-  if (!user) return;
-  const res = await fetch(`api/pushes?user=${encodeURIComponent(user)}&since=${seen[pane]}`);
-  const data = await res.json();
-  for (const item of data.items) {
-    seen[pane] = Math.max(seen[pane], item.seq);
-    if (item.kind === "template_card") add(pane, "push", card(item));
-    else add(pane, "push", `［推送］${item.text}`);
+  if (!user || polling[pane]) return;
+  polling[pane] = true;
+  try {
+    const res = await fetch(`api/pushes?user=${encodeURIComponent(user)}&since=${seen[pane]}`);
+    const data = await res.json();
+    for (const item of data.items) {
+      if (item.seq <= seen[pane]) continue;
+      seen[pane] = item.seq;
+      if (item.kind === "template_card") add(pane, "push", card(item));
+      else add(pane, "push", `［推送］${item.text}`);
+    }
+  } finally {
+    polling[pane] = false;
   }
 }
 
