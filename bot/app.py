@@ -135,10 +135,12 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     app = Flask("bot")
     app.extensions["bot"] = bot
     from .api import bp as api_bp
+    from .dashboard import blueprint as dashboard_blueprint
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(dashboard_blueprint())
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 
