@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
+import threading
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from statistics import median
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from bot import texts
 from bot.dashboard import forecast as fc
 from bot.dashboard import weights as wt
 from bot.fakeplatform import message_view
 from bot.models import AdminChange, OutboxMessage, Ticket, TicketEvent
+from tests.conftest import free_port
 
 SHANGHAI = timezone(timedelta(hours=8))
 SATISFIED = ("满意", "基本满意")
@@ -450,3 +456,182 @@ def test_the_digest_and_alerts_link_to_the_dashboard(people_factory, settings, c
     assert cards and all(c["url"].startswith("https://bot.example.org/dashboard/") for c in cards)
     assert all("**" not in c["description"] and "**" not in c["title"] for c in cards)
     assert any("群众满意率" in c["description"] for c in cards)
+
+
+# -- in the browser -------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+CANVAS_INK = """(selector) => Array.from(document.querySelectorAll(selector)).map(box => {
+  const canvas = box.querySelector('canvas');
+  if (!canvas) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+  return ink;
+})"""
+
+
+def seed_history(bot, weeks: int = 12):
+    """Closed tickets over the weeks before 2026-11-16 (enough history for the forecast)."""
+    start = local(2026, 11, 16) - timedelta(weeks=weeks)
+    with bot.db.session() as session:
+        for week in range(weeks):
+            for n in range(4 + week % 3):
+                at = start + timedelta(weeks=week, days=n % 5, hours=9 + n)
+                category = "民生服务" if n % 2 else "环境卫生"
+                session.add(Ticket(
+                    no=f"H{week:02d}{n}", branch_id="b1", grid_id="g1" if n % 2 else "g2", category=category,
+                    text="路灯坏了" if n % 2 else "垃圾没人清理", status="closed", assignee_id="pm01",
+                    created_at=at, updated_at=at, response_due_at=at + timedelta(hours=24),
+                    reply_due_at=at + timedelta(hours=48), first_response_at=at + timedelta(hours=1 + n),
+                    first_reply_at=at + timedelta(hours=3 + 10 * n), resolved_at=at + timedelta(hours=3 + 10 * n),
+                    closed_at=at + timedelta(days=3), sentiment=0.2 * (n % 5)))
+
+
+def set_sentiments(bot):
+    """The scores the worker would have given (snownlp is not loaded in tests)."""
+    with bot.db.session() as session:
+        for i, ticket in enumerate(session.scalars(select(Ticket).where(Ticket.no.not_like("H%"))
+                                                   .order_by(Ticket.id))):
+            ticket.sentiment = (0.001, 0.2, 0.5, 0.9)[i % 4]
+
+
+@pytest.fixture
+def served(settings, people_factory, clock):
+    fake_base = settings["wecom"]["api_base_url"].rsplit("/wecom/", 1)[0]
+    settings["dashboard"] = {"oauth_authorize_url": f"{fake_base}/wecom/connect/oauth2/authorize"}
+    app, people = people_factory(settings)
+    bot = app.extensions["bot"]
+    seed(people, clock)
+    seed_history(bot)
+    set_sentiments(bot)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", app
+    server.shutdown()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_every_page_in_the_browser_for_a_secretary_an_administrator_and_a_member(served, fake):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = served
+    bot = app.extensions["bot"]
+    out = ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    period = (local(2026, 10, 22), local(2026, 11, 21))              # the default: the last 30 days
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+
+        def charts_drawn(page, count):
+            page.wait_for_function(f"document.querySelectorAll('[data-rendered]').length >= {count}")
+            ink = page.evaluate(CANVAS_INK, ".chart")
+            assert len(ink) == count and all(n > 500 for n in ink), ink
+
+        def check_overview(page, branch):
+            expected = expected_overview(bot, branch, *period)
+            for key, value in expected.items():
+                if key == "buckets":
+                    got = [int(page.locator(f'[data-bucket="{i}"]').inner_text()) for i in range(4)]
+                    assert got == value
+                else:
+                    assert page.locator(f'[data-figure="{key}"]').inner_text() == shown(value), key
+            charts_drawn(page, 3)
+
+        # -- the secretary of b1, through WeCom OAuth2 (the fake's authorize page) --
+        fake.sign_in_as("sec01")
+        page = browser.new_page(viewport={"width": 390, "height": 844})     # a phone inside WeCom
+        page.goto(f"{base}/dashboard/")
+        page.click("#wecom-login")
+        expect(page.locator("#viewer")).to_contain_text("王书记", timeout=15000)
+        check_overview(page, "b1")
+        assert page.locator("#grids tr[data-grid]").count() == 2
+        page.screenshot(path=str(out / "dashboard-overview-phone.png"), full_page=True)
+
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{base}/dashboard/ledger")
+        with bot.db.session() as session:
+            from bot.work import overdue_tickets
+            late = [t.no for t in overdue_tickets(session, "b1", bot.clock.now())]
+        assert page.locator("tr.late").count() == len(late) and page.locator("#overdue-count").inner_text() == str(
+            len(late))
+        first = page.locator("tr.late").first
+        no = first.get_attribute("data-no")
+        first.get_by_role("button", name="催办").click()
+        expect(page.locator("#notice")).to_contain_text(f"已催办工单 {no}")
+        page.screenshot(path=str(out / "dashboard-ledger.png"), full_page=True)
+
+        page.goto(f"{base}/dashboard/members?month=2026-11")
+        api = app.test_client().get("/api/v1/appraisal?month=2026-11",
+                                    headers={"Authorization": "Bearer test-admin-token"}).get_json()
+        for member in [m for m in api["members"] if m["branch"] == "b1"]:
+            row = page.locator(f'tr[data-member="{member["userid"]}"]')
+            assert row.locator(".total").inner_text() == shown(member["total"])
+            assert row.locator(".handled").inner_text() == str(member["resolved"])
+        expect(page.locator("#stars")).to_contain_text("张三")
+        charts_drawn(page, 1)
+        page.screenshot(path=str(out / "dashboard-members.png"), full_page=True)
+
+        page.goto(f"{base}/dashboard/opinion")
+        with bot.db.session() as session:
+            scores = [t.sentiment for t in session.scalars(select(Ticket).where(
+                Ticket.branch_id == "b1", Ticket.created_at >= period[0], Ticket.created_at < period[1]))]
+        for label, test in (("negative", lambda s: s < 0.4), ("neutral", lambda s: 0.4 <= s < 0.6),
+                            ("positive", lambda s: s >= 0.6)):
+            assert page.locator(f'[data-sentiment="{label}"]').inner_text() == str(sum(map(test, scores))), label
+        assert page.locator("#cases tr[data-no]").count() >= 1
+        charts_drawn(page, 2)
+        page.screenshot(path=str(out / "dashboard-opinion.png"), full_page=True)
+
+        page.goto(f"{base}/dashboard/forecast")
+        with bot.db.session() as session:
+            week = [t.category for t in session.scalars(select(Ticket).where(
+                Ticket.branch_id == "b1", Ticket.created_at >= local(2026, 11, 9),
+                Ticket.created_at < local(2026, 11, 16)))]
+        for category in ("民生服务", "环境卫生"):
+            assert page.locator(f'tr[data-category="{category}"] .last').inner_text() == str(week.count(category))
+        expect(page.locator("#forecast-mape")).to_contain_text("%")
+        charts_drawn(page, 1)
+        page.screenshot(path=str(out / "dashboard-forecast.png"), full_page=True)
+
+        page.goto(f"{base}/dashboard/weights")
+        assert [page.locator(f'tr[data-part="{k}"] .base').inner_text() for k in wt.PARTS] == ["30%", "40%", "30%"]
+        charts_drawn(page, 1)
+        page.screenshot(path=str(out / "dashboard-weights.png"), full_page=True)
+
+        # -- a member who is not a secretary: 403 on branch pages, their own row only --
+        fake.sign_in_as("pm02")
+        member = browser.new_page()
+        member.goto(f"{base}/dashboard/login")
+        member.click("#wecom-login")
+        expect(member.locator("#viewer")).to_contain_text("李四", timeout=15000)
+        assert member.locator("tr[data-member]").count() == 1
+        for path in ("overview", "ledger", "opinion", "forecast", "weights"):
+            res = member.goto(f"{base}/dashboard/{path}")
+            assert res.status == 403 and texts.DB_FORBIDDEN in member.locator("#error").inner_text(), path
+        member.close()
+
+        # -- the administrator, with the token typed into the form --
+        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        admin.goto(f"{base}/dashboard/overview")
+        assert "/dashboard/login" in admin.url
+        admin.fill("#token", "test-admin-token")
+        admin.click("#token-login")
+        expect(admin.locator("#viewer")).to_contain_text("管理员")
+        assert "test-admin-token" not in admin.url
+        check_overview(admin, None)
+        assert admin.locator("#grids tr[data-grid]").count() == 3
+        admin.screenshot(path=str(out / "dashboard-overview.png"), full_page=True)
+        admin.select_option('select[name="branch"]', "b2")
+        admin.click('.filters button[type="submit"]')
+        expect(admin).to_have_url(re.compile(r"branch=b2"))
+        check_overview(admin, "b2")
+        for path in ("ledger", "members", "opinion", "forecast", "weights"):
+            assert admin.goto(f"{base}/dashboard/{path}").status == 200, path
+        browser.close()
+    for name in ("overview", "overview-phone", "ledger", "members", "opinion", "forecast", "weights"):
+        assert (out / f"dashboard-{name}.png").stat().st_size > 10_000, name
