@@ -489,12 +489,41 @@ def seed_history(bot, weeks: int = 12):
                     closed_at=at + timedelta(days=3), sentiment=0.2 * (n % 5)))
 
 
+WORDS = ("路灯", "垃圾", "噪音", "电梯", "健身器材", "晚上")
+
+
 def set_sentiments(bot):
-    """The scores the worker would have given (snownlp is not loaded in tests)."""
+    """The scores and keywords the worker would have given (snownlp and jieba are not loaded here)."""
     with bot.db.session() as session:
-        for i, ticket in enumerate(session.scalars(select(Ticket).where(Ticket.no.not_like("H%"))
-                                                   .order_by(Ticket.id))):
-            ticket.sentiment = (0.001, 0.2, 0.5, 0.9)[i % 4]
+        for i, ticket in enumerate(session.scalars(select(Ticket).order_by(Ticket.id))):
+            ticket.keywords = [w for w in WORDS if w in ticket.text]
+            if not ticket.no.startswith("H"):
+                ticket.sentiment = (0.001, 0.2, 0.5, 0.9)[i % 4]
+
+
+def expected_topics(bot, branch, start, end):
+    """(keyword, grid) → residents who raised it, counted here from the rows."""
+    groups: dict = {}
+    with bot.db.session() as session:
+        for t in session.scalars(select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)):
+            if branch in (None, t.branch_id):
+                for word in t.keywords or []:
+                    who = groups.setdefault((word, t.grid_id), set())
+                    if t.resident_id is not None:            # generated history has no resident
+                        who.add(t.resident_id)
+    return {key: len(who) for key, who in groups.items()}
+
+
+def test_hot_topics_are_counted_in_sql_per_keyword_and_grid(app, bot, seeded):
+    set_sentiments(bot)
+    from bot.dashboard import queries
+
+    period = queries.Period(local(2026, 11, 1), local(2026, 11, 21))
+    with bot.db.session() as session:
+        got = queries.hot_words(session, "b1", period, limit=50)
+    expected = expected_topics(bot, "b1", *period.__dict__.values())
+    assert {(t["keyword"], t["grid"]): t["residents"] for t in got} == expected
+    assert got[0]["keyword"] in ("路灯", "晚上") and got[0]["residents"] == max(expected.values()) == 2
 
 
 @pytest.fixture
@@ -584,6 +613,10 @@ def test_every_page_in_the_browser_for_a_secretary_an_administrator_and_a_member
                             ("positive", lambda s: s >= 0.6)):
             assert page.locator(f'[data-sentiment="{label}"]').inner_text() == str(sum(map(test, scores))), label
         assert page.locator("#cases tr[data-no]").count() >= 1
+        topics = expected_topics(bot, "b1", *period)
+        shown_topics = page.locator("#topics tbody tr")
+        assert shown_topics.count() == min(10, len(topics))
+        assert int(shown_topics.first.locator(".residents").inner_text()) == max(topics.values())
         charts_drawn(page, 2)
         page.screenshot(path=str(out / "dashboard-opinion.png"), full_page=True)
 

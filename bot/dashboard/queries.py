@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
 
 from ..figures import ticket_figures
 from ..models import Grid, Member, PointsEntry, Ticket, TicketEvent
@@ -286,3 +286,24 @@ def part_averages(rows: list[dict]) -> dict[str, float | None]:
         values = [r[key] for r in rows if r[key] is not None]
         out[key] = round(sum(values) / len(values), 1) if values else None
     return out
+
+
+def hot_words(session, branch_id: str | None, period: Period, limit: int = 10) -> list[dict]:
+    """The period's hot topics in SQL: each keyword and grid, ranked by how many residents raised it.
+
+    Keywords are those the worker extracted (bot/hot.py); a ticket not read yet is not counted.
+    """
+    if session.bind.dialect.name == "postgresql":
+        words = func.json_array_elements_text(Ticket.keywords).table_valued("value").render_derived()
+    else:
+        words = func.json_each(Ticket.keywords).table_valued("value")
+    word = words.c.value
+    residents = func.count(func.distinct(Ticket.resident_id))
+    rows = session.execute(
+        select(word, Ticket.grid_id, residents, func.count(), func.max(Ticket.created_at))
+        .select_from(Ticket).join(words, true())
+        .where(*in_scope(branch_id), Ticket.created_at >= period.start, Ticket.created_at < period.end,
+               Ticket.keywords.is_not(None))
+        .group_by(word, Ticket.grid_id).order_by(residents.desc(), func.count().desc(), word).limit(limit)).all()
+    return [{"keyword": w, "grid": g, "residents": int(r), "tickets": int(n), "latest": latest}
+            for w, g, r, n, latest in rows]

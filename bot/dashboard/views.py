@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from .. import kv, points, texts
 from ..appraisal import working_days
-from ..hot import hot_topics
 from ..models import Branch, Grid, Member, Ticket
 from ..outbox import enqueue
 from ..privacy import mask_address, mask_pii
@@ -343,8 +342,9 @@ def opinion():
         branch = _branch(session)
         split = queries.sentiment_split(session, branch, period)
         cases = queries.urgent_cases(session, branch, period, float(bot.cfg["nlp"]["negative_below"]))
-        topics = hot_topics(session, period.start, period.end, branch, limit=10)
         grids = {gr.id: f"{gr.community}{gr.name}" for gr in session.scalars(select(Grid))}
+        topics = [{**t, "place": grids.get(t["grid"], t["grid"] or texts.DB_NO_GRID)}
+                  for t in queries.hot_words(session, branch, period, limit=10)]
     rows = [{"no": c.no, "status": c.status, "priority": c.priority, "category": c.category,
              "text": _shown_text(c.text)[:80], "sentiment": None if c.sentiment is None else round(c.sentiment, 3),
              "grid": grids.get(c.grid_id, c.grid_id or ""),
