@@ -14,6 +14,7 @@ import threading
 import time
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from markupsafe import escape
 
 ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
@@ -197,8 +198,15 @@ class FakePlatform:
             if not request.args.get("appid") or not target.startswith(("http://", "https://")):
                 return Response("appid and an absolute redirect_uri are required", status=400)
             with self._lock:
-                userid = self.oauth_user
-            code = self.oauth_code(userid=userid) if userid else self.oauth_code(openid="o-outsider")
+                userid = request.args.get("as") or self.oauth_user
+            if not userid:   # nobody chosen by a test: ask who is opening the page (dev only)
+                hidden = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">'
+                                 for k, v in request.args.items() if k != "as")
+                return Response(f'<!doctype html><meta name="viewport" content="width=device-width">'
+                                f'<form method="get">{hidden}<p>Fake WeCom sign-in. userid: '
+                                f'<input name="as" autofocus> <button>OK</button></p></form>',
+                                content_type="text/html; charset=utf-8")
+            code = self.oauth_code(userid=userid)
             joiner = "&" if "?" in target else "?"
             return Response(status=302, headers={"Location": f"{target}{joiner}code={code}&state={state}"})
 
