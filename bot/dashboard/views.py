@@ -102,7 +102,8 @@ def _sign_in_required():
     with _bot().db.session() as session:
         g.viewer = auth.current_viewer(session)
     if g.viewer is None:
-        return redirect(url_for("dashboard.login", next=request.full_path if request.method == "GET" else None))
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("dashboard.login", next=target))
     return None
 
 
