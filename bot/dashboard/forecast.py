@@ -37,19 +37,27 @@ def _rows(series: list[int], calendar: list[list[float]], upto: int) -> tuple[li
     return xs, ys
 
 
-def _fit_predict(series: list[int], calendar: list[list[float]], upto: int) -> float:
-    """Trains on weeks before `upto` and predicts week `upto` (never below zero)."""
+def _fit_predict(series: list[int], calendar: list[list[float]], target: int, ahead: int = 1) -> float:
+    """Predicts week `target` from the weeks up to target − ahead (never below zero).
+
+    The model is trained on those weeks only; with ahead > 1 the weeks between are predicted
+    first and stand in for the two weeks before (the current week is never complete).
+    """
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    xs, ys = _rows(series, calendar, upto)
+    known = target - ahead + 1                 # weeks 0 .. known-1 are history
+    xs, ys = _rows(series, calendar, known)
     if len(set(ys)) <= 1:          # a flat history: the model would only add noise
-        return max(0.0, ys[-1] if ys else 0.0)
+        return max(0.0, ys[-1] if ys else float(series[known - 1]))
     model = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
     model.fit(xs, ys)
-    row = [*calendar[upto], float(upto), *(float(series[upto - k]) for k in range(1, LAGS + 1))]
-    return max(0.0, float(model.predict([row])[0]))
+    values = [float(v) for v in series[:known]]
+    for week in range(known, target + 1):
+        row = [*calendar[week], float(week), *(values[week - k] for k in range(1, LAGS + 1))]
+        values.append(max(0.0, float(model.predict([row])[0])))
+    return values[target]
 
 
 def mape(actual: list[float], predicted: list[float]) -> float | None:
@@ -60,33 +68,36 @@ def mape(actual: list[float], predicted: list[float]) -> float | None:
     return round(100.0 * sum(abs(a - p) / a for a, p in pairs) / len(pairs), 1)
 
 
-def forecast(counts: dict[str, list[int]], first_monday: date, is_workday) -> dict:
-    """Next week's expected tickets per category, each with its backtest MAPE over the last weeks.
+def forecast(counts: dict[str, list[int]], first_monday: date, is_workday, ahead: int = 1) -> dict:
+    """The expected tickets per category of the week `ahead` weeks after the history, each with its
+    backtest MAPE (the same horizon) over the last weeks.
 
-    `counts` holds, per category, the tickets of consecutive full weeks starting `first_monday`;
-    the forecast is for the week after the last one.
+    `counts` holds, per category, the tickets of consecutive full weeks starting `first_monday`.
+    The dashboard asks for ahead=2: the history ends last Sunday, this week is under way, and
+    the forecast is for next week.
     """
     weeks = max((len(v) for v in counts.values()), default=0)
     if weeks < MIN_WEEKS:
         return {"enough": False, "weeks": weeks, "min_weeks": MIN_WEEKS, "rows": []}
-    calendar = [week_features(first_monday + timedelta(weeks=i), is_workday) for i in range(weeks + 1)]
-    test_weeks = min(BACKTEST_WEEKS, weeks - LAGS - MIN_TRAIN)
+    calendar = [week_features(first_monday + timedelta(weeks=i), is_workday) for i in range(weeks + ahead)]
+    test_weeks = min(BACKTEST_WEEKS, weeks - LAGS - MIN_TRAIN - (ahead - 1))
     rows = []
     total_actual = [0.0] * test_weeks
     total_predicted = [0.0] * test_weeks
     for category in sorted(counts):
-        series = list(counts[category]) + [0]
+        series = list(counts[category])
         actual, predicted = [], []
         for k, upto in enumerate(range(weeks - test_weeks, weeks)):
-            guess = _fit_predict(series, calendar, upto)
+            guess = _fit_predict(series, calendar, upto, ahead)
             actual.append(float(series[upto]))
             predicted.append(guess)
             total_actual[k] += series[upto]
             total_predicted[k] += guess
-        rows.append({"category": category, "next_week": round(_fit_predict(series, calendar, weeks), 1),
+        rows.append({"category": category,
+                     "next_week": round(_fit_predict(series, calendar, weeks + ahead - 1, ahead), 1),
                      "last_week": series[weeks - 1], "mape": mape(actual, predicted),
                      "backtest": [{"actual": a, "predicted": round(p, 1)} for a, p in zip(actual, predicted)]})
-    next_monday = first_monday + timedelta(weeks=weeks)
+    next_monday = first_monday + timedelta(weeks=weeks + ahead - 1)
     return {"enough": True, "weeks": weeks, "min_weeks": MIN_WEEKS, "backtest_weeks": test_weeks,
             "next_week": next_monday.isoformat(), "rows": rows,
             "total": round(sum(r["next_week"] for r in rows), 1),

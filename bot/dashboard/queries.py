@@ -44,6 +44,13 @@ def epoch_hours(session, column):
     return (func.julianday(column) - 2440587.5) * 24.0
 
 
+def whole_part(session, expr):
+    """The integer part of a non-negative SQL number (PostgreSQL's cast would round it)."""
+    if session.bind.dialect.name == "postgresql":
+        return cast(func.floor(expr), Integer)
+    return cast(expr, Integer)
+
+
 def _pct(part, whole) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -125,7 +132,7 @@ def weekly_trend(session, branch_id: str | None, first_monday: datetime, weeks: 
     end = first_monday + timedelta(weeks=weeks)
 
     def per_week(column, *where):
-        week = cast((epoch_hours(session, column) - origin) / 168.0, Integer)
+        week = whole_part(session, (epoch_hours(session, column) - origin) / 168.0)
         return dict(session.execute(select(week, func.count()).where(
             *in_scope(branch_id), column >= first_monday, column < end, *where).group_by(week)).all())
 
@@ -212,7 +219,7 @@ def urgent_cases(session, branch_id: str | None, period: Period, angry_below: fl
 def weekly_counts(session, branch_id: str | None, first_monday: datetime, weeks: int) -> dict:
     """Tickets received per category and week index from a local Monday (for the forecast)."""
     origin = first_monday.timestamp() / 3600.0
-    week = cast((epoch_hours(session, Ticket.created_at) - origin) / 168.0, Integer)
+    week = whole_part(session, (epoch_hours(session, Ticket.created_at) - origin) / 168.0)
     out: dict = {}
     for category, index, n in session.execute(select(Ticket.category, week, func.count()).where(
             *in_scope(branch_id), Ticket.created_at >= first_monday,
@@ -264,7 +271,7 @@ def member_table(session, branch_id: str | None, start: datetime, end: datetime,
     by_member = TicketEvent.actor.like("member:%")
 
     def day(column):
-        return cast((epoch_hours(session, column) + offset_h) / 24.0, Integer)
+        return whole_part(session, (epoch_hours(session, column) + offset_h) / 24.0)
 
     days = select(PointsEntry.member_id.label("m"), day(PointsEntry.at).label("d")).where(
         PointsEntry.at >= start, PointsEntry.at < end).union(

@@ -378,7 +378,7 @@ def forecast_for(bot, session, branch: str | None) -> dict:
             weeks -= 1
     first_monday = this_monday - timedelta(weeks=weeks)
     counts = queries.weekly_counts(session, branch, _midnight(first_monday), weeks) if weeks else {}
-    result = forecast.forecast(counts, first_monday, bot.calendar.is_workday) if counts else \
+    result = forecast.forecast(counts, first_monday, bot.calendar.is_workday, ahead=2) if counts else \
         {"enough": False, "weeks": weeks, "min_weeks": forecast.MIN_WEEKS, "rows": []}
     result["history"] = {"first_monday": first_monday.isoformat(), "counts": counts}
     bot.redis.set(key, json.dumps(result, ensure_ascii=False), ex=3600)
