@@ -112,7 +112,7 @@ def _render(template: str, page: str, **context):
         branches = session.scalars(select(Branch).order_by(Branch.id)).all() if g.viewer.kind == "admin" else []
         branch_names = {b.id: b.name for b in session.scalars(select(Branch))}
     return render_template(f"dashboard/{template}", viewer=g.viewer, pages=PAGES, page=page, branches=branches,
-                           branch_names=branch_names, args=request.args, **context)
+                           branch_names=branch_names, args=request.args, status_names=texts.STATUS_NAMES, **context)
 
 
 def _chart(data) -> str:
@@ -346,12 +346,13 @@ def opinion():
         grids = {gr.id: f"{gr.community}{gr.name}" for gr in session.scalars(select(Grid))}
         topics = [{**t, "place": grids.get(t["grid"], t["grid"] or texts.DB_NO_GRID)}
                   for t in queries.hot_words(session, branch, period, limit=10)]
-    rows = [{"no": c.no, "status": c.status, "priority": c.priority, "category": c.category,
+    rows = [{"no": c.no, "status": texts.STATUS_NAMES.get(c.status, c.status), "priority": c.priority,
+             "category": c.category,
              "text": _shown_text(c.text)[:80], "sentiment": None if c.sentiment is None else round(c.sentiment, 3),
              "grid": grids.get(c.grid_id, c.grid_id or ""),
              "created": c.created_at.astimezone(bot.tz).strftime("%m-%d %H:%M")} for c in cases]
     chart = {"sentiment": [{"name": n, "value": split[k]} for k, n in texts.DB_SENTIMENTS.items() if split[k]],
-             "topics": [{"name": t["keyword"], "value": t["residents"]} for t in topics]}
+             "topics": [{"name": f"{t['keyword']}·{t['place']}", "value": t["residents"]} for t in topics]}
     return _render("opinion.html", "opinion", split=split, cases=rows, topics=topics, first=first, last=last,
                    branch=branch, charts=_chart(chart))
 

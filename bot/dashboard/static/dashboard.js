@@ -34,8 +34,9 @@
       { type: "bar", name: "积分", data: data.points }]);
   } else if (page === "opinion") {
     pie("chart-sentiment", data.sentiment);
-    bars("chart-topics", data.topics.map(function (t) { return t.name; }),
-      [{ type: "bar", name: "居民数", data: data.topics.map(function (t) { return t.value; }) }], true);
+    var topics = data.topics.slice().reverse();          // the hottest at the top
+    bars("chart-topics", topics.map(function (t) { return t.name; }),
+      [{ type: "bar", name: "居民数", data: topics.map(function (t) { return t.value; }) }], true);
   } else if (page === "forecast") {
     bars("chart-forecast", data.categories, [{ type: "bar", name: "上周", data: data.last_week },
       { type: "bar", name: "下周预测", data: data.next_week }]);
