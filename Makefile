@@ -15,7 +15,13 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# ECharts for the dashboard, pinned in bot/dashboard/package-lock.json and served by the bot (no CDN).
+ECHARTS := bot/dashboard/node_modules/echarts/dist/echarts.min.js
+$(ECHARTS): bot/dashboard/package-lock.json
+	cd bot/dashboard && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install: $(STAMP) $(ECHARTS)
 
 run: install
 	$(PY) -m bot serve --host $(HOST) --port $(PORT)

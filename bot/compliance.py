@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from . import texts
+from .dashboard.links import alert_reply
 from .db import insert_ignore
 from .figures import hours_between, ticket_figures
 from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
@@ -82,7 +83,8 @@ def monitor_compliance(bot) -> int:
                     level=texts.LEVELS[breach["level"]], branch=branch.name, days=opts["period_days"],
                     metric=texts.COMPLIANCE_METRICS[metric], actual=_shown(metric, breach["actual"]),
                     standard=_shown(metric, breach["standard"]), gap=_shown(metric, breach["gap"]))
-                enqueue(session, [to_member(branch.secretary_id, message)], now)
+                enqueue(session, [alert_reply(bot, branch.secretary_id, branch.id, metric, breach["level"],
+                                              message, start, end)], now)
                 log.warning("compliance %s for %s: %s", breach["level"], branch.id, breach)
                 sent += 1
     return sent

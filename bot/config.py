@@ -83,7 +83,11 @@ DEFAULTS: dict = {
     "points": {"checkin": 1, "resolved_min": 5, "resolved_max": 20, "urgent_weight": 2.0,
                "category_weights": {"矛盾纠纷": 2.0, "民生服务": 1.5, "环境卫生": 1.2},
                "praised": 5, "appointment_done": 5, "innovation_min": 10, "innovation_max": 30},
-    "appraisal": {"participation": 0.3, "quality": 0.4, "satisfaction": 0.3},
+    "appraisal": {"participation": 0.3, "quality": 0.4, "satisfaction": 0.3,
+                  # Dynamic weights (#14): an indicator below its target over the last periods gains
+                  # weight, one above loses it, each by at most max_shift, then all are normalised.
+                  "dynamic": False, "periods": 3, "max_shift": 0.1,
+                  "targets": {"participation": 80, "quality": 85, "satisfaction": 90}},
     "privacy": {"retention_days": 365},
     "booking": {"days_ahead": 4, "look_ahead_days": 60, "max_open_per_resident": 2,
                 "remind_time": "18:00", "min_description_chars": 2},
@@ -96,6 +100,11 @@ DEFAULTS: dict = {
     "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
     "dedupe": {"ttl_s": 600},
     "dev": {"console": False, "fake_platform": False},
+    # The secretary's dashboard (#14): base_url is how members' phones reach the bot (links in
+    # the digest and alerts; empty: no links); secret_key signs the sign-in cookie (empty: derived
+    # from wecom.secret and wecom.token, the same in every worker).
+    "dashboard": {"base_url": "", "secret_key": "", "session_hours": 12, "near_due_h": 4,
+                  "oauth_authorize_url": "https://open.weixin.qq.com/connect/oauth2/authorize"},
 }
 
 # Top-level keys that hold secrets or paths and may come from BOT_<KEY>.
@@ -283,8 +292,39 @@ def validate(cfg: dict) -> None:
     if not isinstance(page_secret, str) or (page_secret and len(page_secret) < 16):
         raise ConfigError("ticket_page.secret must be empty (derived from the WeCom secrets) or at least "
                           "16 random characters; set BOT_TICKET_PAGE__SECRET")
+    _validate_dashboard(cfg)
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):
             raise ConfigError(f"{dotted} must be a URL string (empty for the embedded default)")
 
+
+
+def _validate_dashboard(cfg: dict) -> None:
+    """The dashboard's and the dynamic appraisal's settings (#14)."""
+    board = cfg.get("dashboard")
+    if not isinstance(board, dict):
+        raise ConfigError("dashboard must be a mapping of settings")
+    base = str(board.get("base_url") or "")
+    if base and not base.startswith(("http://", "https://")):
+        raise ConfigError(f"dashboard.base_url must be an http(s) URL such as https://bot.example.org, not {base!r}")
+    if not str(board.get("oauth_authorize_url") or "").startswith(("http://", "https://")):
+        raise ConfigError("dashboard.oauth_authorize_url must be an http(s) URL "
+                          "(WeCom's https://open.weixin.qq.com/connect/oauth2/authorize)")
+    _number(cfg, "dashboard.session_hours", 0.1, float)
+    _number(cfg, "dashboard.near_due_h", 0, float)
+    appraisal = cfg["appraisal"]
+    for key in ("participation", "quality", "satisfaction"):
+        _number(cfg, f"appraisal.{key}", 0, float)
+    if not isinstance(appraisal.get("dynamic"), bool):
+        raise ConfigError("appraisal.dynamic must be true or false")
+    _number(cfg, "appraisal.periods", 2)
+    value = appraisal.get("max_shift")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"appraisal.max_shift must be a share between 0 and 1 such as 0.1, not {value!r}")
+    targets = appraisal.get("targets")
+    if not isinstance(targets, dict) or any(
+            isinstance(targets.get(k), bool) or not isinstance(targets.get(k), (int, float))
+            or not 0 < targets.get(k) <= 100 for k in ("participation", "quality", "satisfaction")):
+        raise ConfigError("appraisal.targets must give participation, quality and satisfaction "
+                          "as percentages from 1 to 100, e.g. {participation: 80, quality: 85, satisfaction: 90}")

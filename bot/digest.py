@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from . import points, texts
+from .dashboard.links import digest_link
 from .db import insert_ignore
 from .figures import ticket_figures
 from .hot import hot_topics
@@ -83,6 +84,9 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
     top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
     lines.append(texts.DIGEST_TOP.format(members="，".join(
         f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))
+    link = digest_link(bot, branch.id, start, end)
+    if link:
+        lines.append(link)
     return "\n".join(lines)
 
 

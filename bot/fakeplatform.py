@@ -14,6 +14,7 @@ import threading
 import time
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from markupsafe import escape
 
 ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
@@ -24,6 +25,7 @@ ERRMSG = {
     40007: "invalid media_id",
     41005: "media data missing",
     40014: "invalid access_token",
+    40029: "invalid code",
     42001: "access_token expired",
     45009: "reach max api daily quota limit",
     45015: "response out of time limit",
@@ -45,6 +47,8 @@ class FakePlatform:
         self.calls: list[dict] = []
         self.tokens: dict[str, str] = {}     # token -> platform
         self.faults: list[dict] = []
+        self.oauth_codes: dict[str, dict] = {}   # code -> what auth/getuserinfo answers
+        self.oauth_user: str | None = None       # who "opens" the authorize page next
 
     # -- control --------------------------------------------------------------
 
@@ -66,11 +70,30 @@ class FakePlatform:
             self.tokens.clear()
 
     def reset(self) -> None:
-        """Forgets calls, tokens and faults."""
+        """Forgets calls, tokens, faults and sign-ins."""
         with self._lock:
             self.calls.clear()
             self.tokens.clear()
             self.faults.clear()
+            self.oauth_codes.clear()
+            self.oauth_user = None
+
+    def oauth_code(self, userid: str | None = None, openid: str | None = None) -> str:
+        """A one-time OAuth2 code, as WeCom gives the app when a person opens its page.
+
+        A member of the company is answered with `userid`; anyone else with `openid`.
+        """
+        code = secrets.token_hex(16)
+        answer = {"userid": userid, "user_ticket": secrets.token_hex(8), "expires_in": 1800} if userid \
+            else {"openid": openid or "o" + secrets.token_hex(8), "external_userid": ""}
+        with self._lock:
+            self.oauth_codes[code] = answer
+        return code
+
+    def sign_in_as(self, userid: str | None) -> None:
+        """Who the fake authorize page signs in next (the dev console and browser tests)."""
+        with self._lock:
+            self.oauth_user = userid
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""
@@ -146,6 +169,13 @@ class FakePlatform:
             return Response(PIXEL, content_type="image/png")
         if endpoint == "media/upload":
             return self._upload(platform, endpoint)
+        if platform == "wecom" and endpoint == "auth/getuserinfo":
+            with self._lock:
+                answer = self.oauth_codes.pop(request.args.get("code", ""), None)   # a code works once
+            if answer is None:
+                return self._error(platform, endpoint, 40029)
+            self._record(platform, endpoint, True)
+            return jsonify(errcode=0, errmsg="ok", **answer)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
         self._record(platform, endpoint, True, body)
@@ -181,6 +211,30 @@ class FakePlatform:
         @bp.get("/wecom/cgi-bin/gettoken")
         def work_token():
             return self.token("wecom")
+
+        @bp.get("/wecom/connect/oauth2/authorize")
+        def authorize():
+            """WeCom's authorize page: back to redirect_uri with a code for the person set by sign_in_as."""
+            target, state = request.args.get("redirect_uri", ""), request.args.get("state", "")
+            if not request.args.get("appid") or not target.startswith(("http://", "https://")):
+                return Response("appid and an absolute redirect_uri are required", status=400)
+            with self._lock:
+                userid = request.args.get("as") or self.oauth_user
+            if not userid:   # nobody chosen by a test: ask who is opening the page (dev only)
+                hidden = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">'
+                                 for k, v in request.args.items() if k != "as")
+                return Response(f'<!doctype html><meta name="viewport" content="width=device-width">'
+                                f'<form method="get">{hidden}<p>Fake WeCom sign-in. userid: '
+                                f'<input name="as" autofocus> <button>OK</button></p></form>',
+                                content_type="text/html; charset=utf-8")
+            code = self.oauth_code(userid=userid)
+            joiner = "&" if "?" in target else "?"
+            return Response(status=302, headers={"Location": f"{target}{joiner}code={code}&state={state}"})
+
+        @bp.post("/_control/sign-in-as")
+        def control_sign_in():
+            self.sign_in_as((request.get_json(force=True, silent=True) or {}).get("userid"))
+            return jsonify(ok=True)
 
         @bp.route("/<platform>/cgi-bin/<path:endpoint>", methods=["GET", "POST"])
         def api(platform, endpoint):
@@ -224,6 +278,9 @@ def message_view(body: dict) -> dict:
                 "buttons": [{"text": b["text"], "key": b["key"]} for b in part.get("button_list", [])]}
     if kind == "template":
         return {"kind": kind, "text": " / ".join(v.get("value", "") for v in body.get("data", {}).values())}
+    if kind == "textcard":
+        return {"kind": kind, "title": part.get("title", ""), "text": part.get("description", ""),
+                "url": part.get("url", "")}
     return {"kind": kind, "text": part.get("content") or part.get("description") or ""}
 
 

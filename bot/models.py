@@ -158,7 +158,14 @@ class Ticket(Base):
 
     __table_args__ = (Index("ix_tickets_resident_status", "resident_id", "status"),
                       Index("ix_tickets_branch_created", "branch_id", "created_at"),
-                      Index("ix_tickets_branch_status", "branch_id", "status"))
+                      Index("ix_tickets_branch_status", "branch_id", "status"),
+                      # #14: covering indexes, so the dashboard's period and overdue aggregates read
+                      # the index alone (SQLite has no INCLUDE, hence all columns in the key).
+                      Index("ix_tickets_dashboard", "branch_id", "created_at", "status", "category", "grid_id",
+                            "priority", "first_response_at", "response_due_at", "first_reply_at", "reply_due_at",
+                            "resolved_at", "reopen_count", "resident_id", "sentiment"),
+                      Index("ix_tickets_running", "branch_id", "status", "first_response_at", "response_due_at",
+                            "first_reply_at", "reply_due_at", "grid_id", "assignee_id"))
 
 
 class TicketEvent(Base):
@@ -175,6 +182,9 @@ class TicketEvent(Base):
     chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    # #14: the dashboard counts resolutions and ratings of a period.
+    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"),)
 
 
 class TicketFollower(Base):

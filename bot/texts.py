@@ -321,3 +321,45 @@ EVENT_NAMES.update(LIFECYCLE_EVENT_NAMES)
 MEMBER_MENU = (MEMBER_MENU + "\n· 书记：合并 <编号> <并入的编号>；关闭 <编号> <原因> —— 无法解决时关闭并告知居民"
                "\n· 办结后直接发送现场照片 —— 转给居民")
 W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
+# -- #14 dashboard ----------------------------------------------------------------------
+DB_LOGIN_BAD_TOKEN = "令牌不正确，请重新输入。"
+DB_LOGIN_NO_TOKEN = "管理员令牌未配置（admin.api_token），只能用企业微信登录。"
+DB_OAUTH_FAILED = "企业微信登录失败（{reason}），请从企业微信工作台重新打开。"
+DB_OAUTH_STATE = "登录已过期或来源不明，请从企业微信工作台重新打开。"
+DB_NOT_A_MEMBER = "您不在本平台的党员名单中，无法查看仪表盘。请联系支部书记开通。"
+DB_FORBIDDEN = "您没有查看这个页面的权限：支部页面只对本支部书记和管理员开放。"
+DB_BAD_INPUT = "参数有误：{reason}"
+DB_BAD_DATE = "日期请写成 2026-11-20 这样的格式，且开始不晚于结束"
+DB_BAD_MONTH = "月份请写成 2026-11 这样的格式"
+DB_BAD_BRANCH = "没有这个支部"
+DB_BAD_FORMAT = "导出格式只能是 csv 或 xlsx"
+DB_NOT_FOUND = "没有找到工单 {no}，或它不在您的支部。"
+DB_URGED = "已催办工单 {no}，已通知{assignee}。"
+DB_URGE_NO_ASSIGNEE = "工单 {no} 还没有办理人，无法催办；请先指派。"
+DB_URGE_CLOSED = "工单 {no} 已不在办理中，无需催办。"
+DB_URGE_MESSAGE = "【催办】{who}请您尽快办理工单 {no}（{category}），{due_text}。\n{text}"
+DB_URGE_DUE_PAST = "已超期{hours}小时"
+DB_URGE_DUE_SOON = "将于{due}到期"
+DB_WEIGHT_NO_DATA = "近几期没有可评的数据，保持原权重"
+DB_WEIGHT_BELOW = "近{n}期平均 {average}%，低于目标 {target}%（{trend}），加权督促"
+DB_WEIGHT_ABOVE = "近{n}期平均 {average}%，高于目标 {target}%（{trend}），适当减权"
+DB_WEIGHT_AT = "近{n}期平均 {average}%，正好达到目标 {target}%（{trend}），保持"
+DB_TREND_UP = "呈上升"
+DB_TREND_DOWN = "呈下降"
+DB_TREND_FLAT = "持平"
+DB_UNASSIGNED = "未分派"
+DB_NO_GRID = "未定网格"
+DB_DIGEST_LINK = "[打开治理效能仪表盘查看详情]({url})"
+DB_ALERT_CARD_TITLE = "制度执行预警·{level}"
+DB_ALERT_CARD_BUTTON = "查看仪表盘"
+DB_EXPORT_TICKET_COLUMNS = ("编号", "收到时间", "状态", "紧急程度", "分类", "网格", "办理人", "内容", "地址",
+                            "首次响应", "首次答复", "办结时间", "评价")
+DB_EXPORT_LEDGER_COLUMNS = ("编号", "状态", "分类", "网格", "办理人", "到期时间", "超期小时", "内容")
+DB_EXPORT_APPRAISAL_COLUMNS = ("账号", "姓名", "支部", "办结件数", "按时率%", "满意率%", "积分",
+                               "参与度%", "办理质量%", "满意度%", "综合得分")
+DB_ADMIN_NAME = "管理员"
+DB_PAGES = (("overview", "总览"), ("ledger", "督办台账"), ("members", "党员"), ("opinion", "民情"),
+            ("forecast", "预测"), ("weights", "考核权重"))
+DB_BUCKETS = ("≤4小时", "4–24小时", "24–72小时", ">72小时")
+DB_SENTIMENTS = {"negative": "负面", "neutral": "中性", "positive": "正面", "unscored": "待分析"}
+DB_PARTS = {"participation": "参与度", "quality": "办理质量", "satisfaction": "满意度"}
