@@ -136,12 +136,11 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     app.extensions["bot"] = bot
     from .api import bp as api_bp
     from .dashboard import blueprint as dashboard_blueprint
+    from .lifecycle.page import bp as ticket_page_bp
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
-    from .lifecycle.page import bp as ticket_page_bp
-
     app.register_blueprint(ticket_page_bp)
     app.register_blueprint(dashboard_blueprint())
     if cfg["dev"]["fake_platform"]:

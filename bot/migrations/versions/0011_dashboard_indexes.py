@@ -1,13 +1,13 @@
 """dashboard indexes: covering indexes for the dashboard's period and overdue aggregates
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-24 22:15:00
 """
 from alembic import op
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
