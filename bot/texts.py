@@ -261,3 +261,14 @@ W_ASKED = "已向居民询问（工单 {no}），等待期间不计时限；居�
 R_ASKED = "关于您的留言 {no}，党员想了解：{question}\n请直接回复补充信息。"
 R_SUPPLEMENT_THANKS = "收到您的补充，已转给办理党员（留言 {no}）。"
 W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}小时。"
+
+# -- #17 exactly once -------------------------------------------------------------------------
+# Past the request's deadline: the real answer follows as a customer-service message.
+RECEIVED = "已收到，正在处理，稍后回复您。"
+LM_ALREADY_SUBMITTED = "这条留言已经提交过了，编号 {no}，无需重复提交。发送“查询”可查看进度。"
+BK_ALREADY_BOOKED = "这个预约已经提交过了（预约号 A{id}），无需重复提交。发送“我的预约”可查看。"
+# A draft Redis lost (restarted without persistence), by the flow it belonged to.
+DRAFT_LOST = {
+    "leave_message": "刚才的留言草稿没保存下来，请重新发送“留言”",
+    "book_service": "刚才的预约草稿没保存下来，请重新发送“预约”",
+}

@@ -1,0 +1,38 @@
+"""The transactional inbox: a callback's identity claimed in the transaction of its effects."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..db import insert_ignore
+from ..models import InboxEntry
+
+
+class Handled:
+    """A callback the database already has: its effects happened; `reply` is what it answered."""
+
+    def __init__(self, reply: str | None):
+        self.reply = reply
+
+
+def claim(session: Session, inbound, now: datetime) -> InboxEntry | Handled:
+    """Claims the callback for this transaction, or says it was handled before.
+
+    The unique key decides: on PostgreSQL a concurrent claim waits for the first
+    transaction and then finds its row; a rolled-back first claim leaves the key free.
+    """
+    identity = {"channel": inbound.channel, "user": inbound.user, "dedupe_id": inbound.dedupe_id}
+    if insert_ignore(session, InboxEntry, at=now, reply=None, **identity):
+        return session.scalar(select(InboxEntry).filter_by(**identity))
+    return Handled(session.scalar(select(InboxEntry.reply).filter_by(**identity)))
+
+
+def prune_inbox(bot, keep_days: float | None = None) -> int:
+    """Forgets handled callbacks older than reliability.inbox_keep_days (no platform retries that late)."""
+    days = float(keep_days if keep_days is not None else bot.cfg["reliability"]["inbox_keep_days"])
+    with bot.db.session() as session:
+        result = session.execute(delete(InboxEntry).where(
+            InboxEntry.at < bot.clock.now() - timedelta(days=days)))
+    return result.rowcount or 0
