@@ -21,7 +21,7 @@ DEFAULTS: dict = {
     "timezone": "Asia/Shanghai",
     "data_dir": "./var",
     "database": {"url": "", "lock_wait_s": 15},
-    "redis": {"url": ""},
+    "redis": {"url": "", "timeout_s": 5},
     "org_file": "org.yaml",
     "wechat": {
         "app_id": "",
@@ -277,6 +277,7 @@ def validate(cfg: dict) -> None:
         _number(cfg, f"compliance.{key}", 0, float)
     if not isinstance(cfg.get("reliability"), dict):
         raise ConfigError("reliability must be a mapping of settings")
+    _number(cfg, "redis.timeout_s", 0.1, float)
     _number(cfg, "reliability.deadline_s", 0.5, float)
     if cfg["reliability"]["deadline_s"] > 4.5:
         raise ConfigError("reliability.deadline_s must be at most 4.5: WeChat hangs up after 5 seconds")

@@ -199,7 +199,15 @@ def handle_once(bot, inbound: Inbound) -> str | None:
     record = json.dumps({"channel": inbound.channel, "fields": inbound.fields}, ensure_ascii=False)
     if not mark_pending(bot, mark, record, bot.clock.timestamp()):
         xml = wait_for_first(bot, mark, deadline.left(cap=float(opts["duplicate_wait_s"])))
-        return passive_xml(bot, inbound, texts.RECEIVED) if xml is STILL_PENDING else xml
+        if xml is not STILL_PENDING:
+            return xml
+        # Redis says pending; the database may know better (Redis restored from a snapshot).
+        handled = inbox.answer_of(bot, inbound)
+        if handled is None:
+            return passive_xml(bot, inbound, texts.RECEIVED)
+        xml = passive_xml(bot, inbound, handled.reply) if handled.reply else ""
+        _finish(bot, mark, xml)
+        return xml or None
     passive = run_locked(bot, inbound, deadline=deadline)
     if passive is BUSY or passive is KEPT:
         # Not handled in time (the person's lock or the database): the recovery job

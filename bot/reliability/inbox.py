@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..db import insert_ignore
@@ -27,6 +28,18 @@ def claim(session: Session, inbound, now: datetime) -> InboxEntry | Handled:
     if insert_ignore(session, InboxEntry, at=now, reply=None, **identity):
         return session.scalar(select(InboxEntry).filter_by(**identity))
     return Handled(session.scalar(select(InboxEntry.reply).filter_by(**identity)))
+
+
+def answer_of(bot, inbound) -> Handled | None:
+    """The stored answer of a callback the database has handled, or None (not yet, or unreachable)."""
+    try:
+        with bot.db.session() as session:
+            row = session.scalar(select(InboxEntry).where(
+                InboxEntry.channel == inbound.channel, InboxEntry.user == inbound.user,
+                InboxEntry.dedupe_id == inbound.dedupe_id))
+            return Handled(row.reply) if row is not None else None
+    except SQLAlchemyError:
+        return None
 
 
 def prune_inbox(bot, keep_days: float | None = None) -> int:

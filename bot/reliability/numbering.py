@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -33,14 +34,22 @@ def _highest(session, day: str) -> int:
 def next_number(bot, session, day: str) -> str:
     """The next number of the day from the Redis counter (seeded from the database when missing)."""
     key = _counter(day)
-    if not bot.redis.exists(key):
-        bot.redis.set(key, _highest(session, day), nx=True, ex=3 * 86400)
-    return f"{day}-{bot.redis.incr(key):04d}"
+    try:
+        if not bot.redis.exists(key):
+            bot.redis.set(key, _highest(session, day), nx=True, ex=3 * 86400)
+        return f"{day}-{bot.redis.incr(key):04d}"
+    except RedisError:
+        # Redis is down or paused: the database's next number (the unique key still guards it).
+        log.warning("ticket counter unavailable; numbering from the database", exc_info=True)
+        return f"{day}-{_highest(session, day) + 1:04d}"
 
 
 def catch_up(bot, session, day: str) -> None:
     """Moves the day's counter past every number the database holds."""
-    bot.redis.eval(_RAISE, 1, _counter(day), _highest(session, day), 3 * 86400)
+    try:
+        bot.redis.eval(_RAISE, 1, _counter(day), _highest(session, day), 3 * 86400)
+    except RedisError:
+        log.warning("could not move the ticket counter on", exc_info=True)
 
 
 def insert_numbered(bot, session, ticket: Ticket, day: str) -> None:
