@@ -209,19 +209,20 @@ def handle_once(bot, inbound: Inbound) -> str | None:
         _finish(bot, mark, xml)
         return xml or None
     passive = run_locked(bot, inbound, deadline=deadline)
-    if passive is BUSY or passive is KEPT:
+    deferred = passive is BUSY or passive is KEPT
+    if deferred or passive is LATE:
         # Not handled in time (the person's lock or the database): the recovery job
-        # handles it at its next pass and the answer goes through the outbox.
-        replay_soon(bot, mark)
-        return passive_xml(bot, inbound, texts.RECEIVED)
-    if passive is LATE:
-        _finish(bot, mark, "")
-        return passive_xml(bot, inbound, texts.RECEIVED)
-    xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
+        # handles it at its next pass. Handled late: its answer is in the outbox already.
+        xml = passive_xml(bot, inbound, texts.RECEIVED)
+    else:
+        xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
     try:
-        _finish(bot, mark, xml)
-    except Exception:  # Redis failing now: the inbox row answers any retry the same
-        log.warning("could not mark %s done in Redis", mark, exc_info=True)
+        if deferred:
+            replay_soon(bot, mark)
+        else:
+            _finish(bot, mark, "" if passive is LATE else xml)
+    except Exception:  # Redis failing now: the inbox row answers any retry; the mark runs out
+        log.warning("could not update %s in Redis", mark, exc_info=True)
     return xml or None
 
 

@@ -550,6 +550,24 @@ def test_a_request_past_its_deadline_answers_received_and_sends_the_reply(settin
     assert_exactly_once(bot, fake, {"o-slowdb": [texts.RECEIVED]}, now_clock)
 
 
+def test_an_answer_ready_past_the_deadline_goes_through_the_outbox(settings, people_factory, now_clock,
+                                                                  fake, monkeypatch):
+    settings["reliability"] = {"deadline_s": 0.5}
+    app, people = people_factory(settings)
+    bot = app.extensions["bot"]
+    ann = to_confirm(people, "o-late-answer")
+    import flows.leave_message as leave_message
+
+    real = leave_message.create_ticket
+
+    def slow(*args, **kwargs):
+        time.sleep(0.6)                                 # a slow statement: no lock to time out
+        return real(*args, **kwargs)
+    monkeypatch.setattr(leave_message, "create_ticket", slow)
+    assert ann.says("确认") == texts.RECEIVED           # WeChat has hung up by the time it is ready …
+    assert_exactly_once(bot, fake, {"o-late-answer": [texts.RECEIVED]}, now_clock)   # … so it is sent
+
+
 def test_inbox_rows_are_pruned_after_their_keep(people, bot, now_clock):
     from bot.reliability.inbox import prune_inbox
 
