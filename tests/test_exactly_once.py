@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.aftercare import fetch_photos
 from bot.audit import seal_pending, verify
-from bot.models import InboxEntry, OutboxMessage, Resident, Ticket, TicketEvent
+from bot.models import Appointment, InboxEntry, OutboxMessage, Resident, Ticket, TicketEvent
 from bot.outbox import OutboxWorker
 from bot.webhook import INFLIGHT, PENDING, recover_inflight
 from tests.conftest import free_port, write_config
@@ -575,3 +575,37 @@ def test_inbox_rows_are_pruned_after_their_keep(people, bot, now_clock):
     assert prune_inbox(bot) == 0
     now_clock.advance(days=8)
     assert prune_inbox(bot) >= 1
+
+
+def test_the_pending_mark_and_its_in_flight_entry_are_written_together(bot):
+    from bot.webhook import mark_pending
+
+    assert mark_pending(bot, "bot:seen:x", "{}", 100.0)
+    assert bot.redis.get("bot:seen:x") == PENDING + "{}" and bot.redis.zscore(INFLIGHT, "bot:seen:x") == 100.0
+    assert not mark_pending(bot, "bot:seen:x", "{}", 200.0)      # a repeat touches neither
+    assert bot.redis.zscore(INFLIGHT, "bot:seen:x") == 100.0 and bot.redis.zcard(INFLIGHT) == 1
+
+
+def test_a_booking_confirmed_twice_books_one_seat(people, bot):
+    from tests.test_booking import reach_confirm
+
+    amy = people.resident("o-book")
+    reach_confirm(amy)
+    key = "bot:flow:wechat:gh_bot:o-book"
+    before = bot.redis.get(key)                        # the state Redis kept through a failed write
+    first = amy.says("确认")
+    bot.redis.set(key, before)
+    again = amy.says("确认")
+    with bot.db.session() as session:
+        [appointment] = session.scalars(select(Appointment)).all()
+    assert first.startswith(f"预约成功！预约号 A{appointment.id}")
+    assert again == texts.BK_ALREADY_BOOKED.format(id=appointment.id)
+
+
+def test_a_booking_draft_redis_lost_is_told_as_such(people, bot):
+    from tests.test_booking import reach_confirm
+
+    bob = people.resident("o-book-lost")
+    reach_confirm(bob)
+    bot.redis.delete("bot:flow:wechat:gh_bot:o-book-lost")
+    assert bob.says("确认") == texts.DRAFT_LOST["book_service"]

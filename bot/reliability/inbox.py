@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..db import insert_ignore
 from ..models import InboxEntry
 
 
@@ -25,8 +26,12 @@ def claim(session: Session, inbound, now: datetime) -> InboxEntry | Handled:
     transaction and then finds its row; a rolled-back first claim leaves the key free.
     """
     identity = {"channel": inbound.channel, "user": inbound.user, "dedupe_id": inbound.dedupe_id}
-    if insert_ignore(session, InboxEntry, at=now, reply=None, **identity):
-        return session.scalar(select(InboxEntry).filter_by(**identity))
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    # One statement: RETURNING gives the new row as an object, nothing when the key exists.
+    entry = session.scalar(insert(InboxEntry).values(at=now, reply=None, **identity)
+                           .on_conflict_do_nothing().returning(InboxEntry))
+    if entry is not None:
+        return entry
     return Handled(session.scalar(select(InboxEntry.reply).filter_by(**identity)))
 
 
