@@ -325,14 +325,12 @@ class InboxEntry(Base):
     """A callback handled once: its identity and the passive reply it got, with its effects."""
 
     __tablename__ = "inbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    user: Mapped[str] = mapped_column(String(128))
-    dedupe_id: Mapped[str] = mapped_column(String(200))
+    # The identity is the key itself: one index to write per callback, not two.
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    dedupe_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     reply: Mapped[str | None] = mapped_column(Text)      # the passive reply's words; None: none
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-    __table_args__ = (UniqueConstraint("channel", "user", "dedupe_id", name="uq_inbox_callback"),)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)    # pruned hourly by a scan: no index to write
 
 
 class FlowDraft(Base):

@@ -17,16 +17,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('inbox',
-    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('user', sa.String(length=128), nullable=False),
     sa.Column('dedupe_id', sa.String(length=200), nullable=False),
     sa.Column('reply', sa.Text(), nullable=True),
     sa.Column('at', bot.models.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('channel', 'user', 'dedupe_id', name='uq_inbox_callback')
+    sa.PrimaryKeyConstraint('channel', 'user', 'dedupe_id')
     )
-    op.create_index('ix_inbox_at', 'inbox', ['at'], unique=False)
     op.create_table('flow_drafts',
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('user', sa.String(length=128), nullable=False),
@@ -57,5 +54,4 @@ def downgrade() -> None:
         batch_op.drop_column('photos_due_at')
         batch_op.drop_column('draft_id')
     op.drop_table('flow_drafts')
-    op.drop_index('ix_inbox_at', table_name='inbox')
     op.drop_table('inbox')
