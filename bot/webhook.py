@@ -99,6 +99,7 @@ def run(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEA
 def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline):
     now = bot.clock.now()
     late = False
+    inbox.count_writes(bot.db.engine)
     with bot.db.session(lock_wait_s=deadline.left(cap=bot.db.lock_wait_s)) as session:
         claimed = inbox.claim(session, inbound, now)
         if isinstance(claimed, inbox.Handled):   # handled before: the same answer, no effect
@@ -114,6 +115,7 @@ def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline):
             queued, passive, late = [passive, *queued], None, True
         claimed.reply = passive.body["content"] if passive is not None else None
         outbox.enqueue(session, queued, now)
+        inbox.relax_if_nothing_else(session)
     for after in ctx.after_commit:
         try:
             after()
