@@ -52,16 +52,38 @@ def score_sentiment(bot, limit: int = 50) -> int:
     return done
 
 
-def fetch_photos(bot, limit: int = 20) -> int:
+MEDIA_GONE = {40007}    # invalid media_id: no retry brings it back
+
+
+def photo_retry_at(bot, ticket: Ticket, photo: dict, error: PlatformError, now):
+    """When to try a failed download again (#17), or None when the photo is lost for good.
+
+    WeChat keeps media three days (reliability.media_retry_h): until then a platform error
+    or an outage is retried with a doubling wait from 10 s, capped at 30 minutes.
+    """
+    if error.errcode in MEDIA_GONE:
+        return None
+    window = timedelta(hours=float(bot.cfg["reliability"]["media_retry_h"]))
+    tries = int(photo.get("tries", 0)) + 1
+    photo["tries"] = tries
+    at = now + timedelta(seconds=min(1800, 10 * 2 ** (tries - 1)))
+    return at if at < ticket.created_at + window else None
+
+
+def fetch_photos(bot, limit: int | None = None) -> int:
     """Downloads the photos of new tickets from the platform and keeps them with the ticket."""
     done = 0
+    limit = int(limit or bot.cfg["reliability"]["photos_per_pass"])
+    now = bot.clock.now()
     with bot.db.session() as session:
-        rows = session.scalars(select(Ticket).where(Ticket.photos_pending > 0).order_by(Ticket.id)
+        due = (Ticket.photos_due_at.is_(None)) | (Ticket.photos_due_at <= now)
+        rows = session.scalars(select(Ticket).where(Ticket.photos_pending > 0, due).order_by(Ticket.id)
                                .limit(limit).with_for_update(skip_locked=True)).all()
         for ticket in rows:
             photos = [dict(p) for p in ticket.photos]
             folder = os.path.join(bot.cfg["data_dir"], "media", ticket.no)
             os.makedirs(folder, exist_ok=True)
+            retry_at = None
             for index, photo in enumerate(photos, start=1):
                 if photo.get("path") or photo.get("error"):
                     continue
@@ -69,6 +91,11 @@ def fetch_photos(bot, limit: int = 20) -> int:
                 try:
                     data = bot.platform.clients["wechat"].download_media(photo["media_id"])
                 except PlatformError as exc:
+                    again = photo_retry_at(bot, ticket, photo, exc, now)
+                    if again is not None:
+                        log.info("photo %s of ticket %s: %s; trying again at %s", index, ticket.no, exc, again)
+                        retry_at = min(retry_at or again, again)
+                        continue
                     photo["error"] = str(exc.errcode or exc.http_status or "unreachable")
                     record_event(session, ticket, "photo_lost", "system", now, n=index,
                                  error=photo["error"])
@@ -84,7 +111,8 @@ def fetch_photos(bot, limit: int = 20) -> int:
                 record_event(session, ticket, "photo_saved", "system", now, n=index)
                 done += 1
             ticket.photos = photos  # a new list, so the JSON column is written
-            ticket.photos_pending = 0
+            ticket.photos_pending = sum(1 for p in photos if not p.get("path") and not p.get("error"))
+            ticket.photos_due_at = retry_at
     return done
 
 

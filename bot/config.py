@@ -21,7 +21,7 @@ DEFAULTS: dict = {
     "timezone": "Asia/Shanghai",
     "data_dir": "./var",
     "database": {"url": "", "lock_wait_s": 15},
-    "redis": {"url": ""},
+    "redis": {"url": "", "timeout_s": 5},
     "org_file": "org.yaml",
     "wechat": {
         "app_id": "",
@@ -99,6 +99,12 @@ DEFAULTS: dict = {
                    "period_days": 30, "time": "09:00", "high_gap": 20},
     "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
     "dedupe": {"ttl_s": 600},
+    # #17 exactly once: one deadline per webhook request (every wait comes out of it), how
+    # long a repeated delivery waits for the first, how long handled callbacks are kept,
+    # when a WeChat message whose send timed out is sent once more, and how long photo
+    # downloads are retried (WeChat keeps media three days).
+    "reliability": {"deadline_s": 4.0, "duplicate_wait_s": 1.0, "inbox_keep_days": 7,
+                    "in_doubt_resend_s": 60, "media_retry_h": 72, "photos_per_pass": 200},
     "dev": {"console": False, "fake_platform": False},
     # The secretary's dashboard (#14): base_url is how members' phones reach the bot (links in
     # the digest and alerts; empty: no links); secret_key signs the sign-in cookie (empty: derived
@@ -293,6 +299,17 @@ def validate(cfg: dict) -> None:
         raise ConfigError("ticket_page.secret must be empty (derived from the WeCom secrets) or at least "
                           "16 random characters; set BOT_TICKET_PAGE__SECRET")
     _validate_dashboard(cfg)
+    if not isinstance(cfg.get("reliability"), dict):
+        raise ConfigError("reliability must be a mapping of settings")
+    _number(cfg, "redis.timeout_s", 0.1, float)
+    _number(cfg, "reliability.deadline_s", 0.5, float)
+    if cfg["reliability"]["deadline_s"] > 4.5:
+        raise ConfigError("reliability.deadline_s must be at most 4.5: WeChat hangs up after 5 seconds")
+    _number(cfg, "reliability.duplicate_wait_s", 0, float)
+    _number(cfg, "reliability.inbox_keep_days", 1, float)
+    _number(cfg, "reliability.in_doubt_resend_s", 0, float)
+    _number(cfg, "reliability.media_retry_h", 0, float)
+    _number(cfg, "reliability.photos_per_pass", 1)
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):

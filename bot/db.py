@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +54,7 @@ class Database:
     def __init__(self, url: str, lock_wait_s: float = 15):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.lock_wait_s = float(lock_wait_s)
         kwargs = {"future": True, "pool_pre_ping": True}
         wait_ms = int(lock_wait_s * 1000)
         if self.is_sqlite:
@@ -67,17 +68,42 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self):
-        """Yields a session that commits on success and rolls back on any error."""
+    def session(self, lock_wait_s: float | None = None):
+        """Yields a session that commits on success and rolls back on any error.
+
+        `lock_wait_s` shortens how long its statements wait for a lock held elsewhere
+        (a webhook request's deadline, #17); past it they fail as an outage would.
+        """
         session: Session = self.sessions()
+        restore = None
         try:
+            if lock_wait_s is not None and lock_wait_s < self.lock_wait_s:
+                restore = self._limit_lock_wait(session, lock_wait_s)
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
         finally:
+            if restore is not None:
+                restore()
             session.close()
+
+    def _limit_lock_wait(self, session: Session, seconds: float):
+        wait_ms = max(1, int(seconds * 1000))
+        if not self.is_sqlite:
+            session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))   # this transaction only
+            return None
+        raw = session.connection().connection.dbapi_connection
+        raw.execute(f"PRAGMA busy_timeout={wait_ms}")
+        default = int(self.lock_wait_s * 1000)
+
+        def restore():
+            try:
+                raw.execute(f"PRAGMA busy_timeout={default}")
+            except Exception:  # the connection is gone; a new one gets the default
+                pass
+        return restore
 
     def alembic_config(self) -> AlembicConfig:
         """Returns an Alembic configuration bound to this database."""

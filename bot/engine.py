@@ -16,6 +16,7 @@ from typing import Callable
 
 from . import kv, texts
 from .errors import BotError, RegistrationError
+from .reliability import drafts
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class Flow:
     help: str = ""
     ttl_s: int | None = None
     start: Callable | None = None  # optional: prepare data, or refuse with Finish
+    # Ends in a database write (#17): a draft id is carried into the row it creates, and
+    # a draft Redis lost is told as such (texts.DRAFT_LOST[name]).
+    durable: bool = False
 
 
 @dataclass
@@ -108,6 +112,9 @@ class FlowEngine:
         if extra or flow.first not in list(flow.states):
             raise RegistrationError(f"flow {flow.name!r} names state(s) not in {flow.states.__name__}:"
                                     f" {', '.join(map(str, extra or [flow.first]))}")
+        if flow.durable and flow.name not in texts.DRAFT_LOST:
+            raise RegistrationError(f"durable flow {flow.name!r} has no texts.DRAFT_LOST entry; add "
+                                    "the sentence that tells a lost draft")
         for other in self.flows.values():
             clash = (set(other.keywords) & set(flow.keywords)) | (set(other.menu_keys) & set(flow.menu_keys))
             if other.channel == flow.channel and clash:
@@ -140,6 +147,8 @@ class FlowEngine:
     def _save_later(self, ctx, state: dict | None) -> None:
         key = self.state_key(ctx.inbound)
         if state is None:
+            if any(f.durable and f.channel == ctx.inbound.channel for f in self.flows.values()):
+                drafts.end(ctx)
             ctx.after_commit.append(lambda: ctx.redis.delete(key))
             return
         ttl = self.flows[state["flow"]].ttl_s or self.default_ttl_s
@@ -167,7 +176,7 @@ class FlowEngine:
                                   or ctx.inbound.kind == "event.click"):
             return self._start(ctx, entry)
         if state is None:
-            return None
+            return self._lost_draft(ctx)
         flow = self.flows.get(state.get("flow"))
         if flow is None or state.get("state") not in [s.value for s in flow.states]:
             log.warning("dropping stale flow state %r for %s", state, ctx.inbound.user)
@@ -195,12 +204,16 @@ class FlowEngine:
     def begin(self, ctx, name: str, state: StrEnum, data: dict) -> list[Reply]:
         """Starts a flow at a given state with data (a card button, a shortcut word)."""
         flow = self.flows[name]
+        if flow.durable:
+            drafts.begin(ctx, flow.name, data)
         saved = {"flow": name, "state": state.value, "data": data, "history": []}
         self._save_later(ctx, saved)
         return self._ask(flow, state, Turn(ctx, data))
 
     def _start(self, ctx, flow: Flow) -> list[Reply]:
         state = {"flow": flow.name, "state": flow.first.value, "data": {}, "history": []}
+        if flow.durable:
+            drafts.begin(ctx, flow.name, state["data"])
         turn = Turn(ctx, state["data"])
         if flow.start is not None:
             outcome = flow.start(turn)
@@ -211,6 +224,18 @@ class FlowEngine:
                 return self._apply(ctx, flow, state, flow.first, turn, outcome, remember=False)
         self._save_later(ctx, state)
         return self._ask(flow, flow.first, turn)
+
+    def _lost_draft(self, ctx) -> list[Reply] | None:
+        """A durable flow's draft Redis no longer has: say so once, instead of 没太明白 (#17)."""
+        if ctx.inbound.kind not in ("text", "voice", "image", "location") or not any(
+                f.durable and f.channel == ctx.inbound.channel for f in self.flows.values()):
+            return None
+        name = drafts.lost(ctx, self.default_ttl_s)
+        flow = self.flows.get(name) if name else None
+        if flow is None or not flow.durable:
+            return None
+        log.warning("the %s draft of %s was lost from Redis", name, ctx.inbound.user)
+        return [ctx.reply(texts.DRAFT_LOST[name])]
 
     def _ask(self, flow: Flow, state: StrEnum, turn: Turn) -> list[Reply]:
         asked = flow.steps[state].ask(turn)

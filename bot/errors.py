@@ -35,5 +35,9 @@ class PlatformError(BotError):
         self.http_status = http_status
 
 
+class SendInDoubt(PlatformError):
+    """A send timed out after the request went out: the platform may have taken it (#17)."""
+
+
 class Refused(BotError):
     """An action a person may not take now; the message tells them why (nothing changed)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import secrets
 import threading
 import time
@@ -49,6 +50,8 @@ class FakePlatform:
         self.faults: list[dict] = []
         self.oauth_codes: dict[str, dict] = {}   # code -> what auth/getuserinfo answers
         self.oauth_user: str | None = None       # who "opens" the authorize page next
+        self.late_s = 0.0                    # #17: accept sends, but answer this late
+        self._wecom_seen: dict = {}          # #17: WeCom's duplicate check
 
     # -- control --------------------------------------------------------------
 
@@ -63,6 +66,25 @@ class FakePlatform:
         """Lets every call succeed again."""
         with self._lock:
             self.faults.clear()
+            self.late_s = 0.0
+
+    def answer_late(self, seconds: float) -> None:
+        """Takes every send at once but answers only after `seconds` (0: at once again)."""
+        with self._lock:
+            self.late_s = float(seconds)
+
+    def _wecom_repeat(self, endpoint: str, body: dict | None) -> bool:
+        """WeCom's duplicate check: the same message to the same member within the interval is dropped."""
+        if endpoint != "message/send" or not (body or {}).get("enable_duplicate_check"):
+            return False
+        kind = body.get("msgtype")
+        key = (body.get("touser"), kind, json.dumps(body.get(kind), sort_keys=True, ensure_ascii=False))
+        now = time.time()
+        with self._lock:
+            seen = self._wecom_seen.get(key)
+            self._wecom_seen[key] = now if seen is None or now - seen > float(
+                body.get("duplicate_check_interval") or 1800) else seen
+            return seen is not None and now - seen <= float(body.get("duplicate_check_interval") or 1800)
 
     def expire_tokens(self) -> None:
         """Voids every issued token: the next call gets 42001."""
@@ -94,11 +116,13 @@ class FakePlatform:
         """Who the fake authorize page signs in next (the dev console and browser tests)."""
         with self._lock:
             self.oauth_user = userid
+            self.late_s = 0.0
+            self._wecom_seen.clear()
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""
         with self._lock:
-            return [c for c in self.calls if c["endpoint"] in SENDS and c["ok"]
+            return [c for c in self.calls if c["endpoint"] in SENDS and c["ok"] and not c.get("dropped")
                     and (platform is None or c["platform"] == platform)
                     and (to is None or (c["json"] or {}).get("touser") == to)]
 
@@ -118,9 +142,10 @@ class FakePlatform:
     def _record(self, platform, endpoint, ok, body=None, errcode=0):
         params = {k: v for k, v in request.args.items() if k != "access_token"}
         with self._lock:
-            self.calls.append({"seq": next(self._seq), "platform": platform, "endpoint": endpoint,
-                               "params": params, "json": body, "ok": ok, "errcode": errcode,
-                               "at": time.time()})
+            entry = {"seq": next(self._seq), "platform": platform, "endpoint": endpoint,
+                     "params": params, "json": body, "ok": ok, "errcode": errcode, "at": time.time()}
+            self.calls.append(entry)
+        return entry
 
     def _error(self, platform, endpoint, errcode, body=None):
         self._record(platform, endpoint, False, body, errcode)
@@ -178,7 +203,11 @@ class FakePlatform:
             return jsonify(errcode=0, errmsg="ok", **answer)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
-        self._record(platform, endpoint, True, body)
+        entry = self._record(platform, endpoint, True, body)
+        if platform == "wecom" and self._wecom_repeat(endpoint, body):
+            entry["dropped"] = True     # accepted and answered ok, but not delivered again
+        if endpoint in SENDS and self.late_s:
+            time.sleep(self.late_s)              # taken already; the answer comes late
         if endpoint == "qrcode/create":
             scene = ((body or {}).get("action_info") or {}).get("scene", {}).get("scene_str", "")
             ticket = base64.urlsafe_b64encode(scene.encode()).decode()

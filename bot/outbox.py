@@ -12,11 +12,11 @@ import random
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import kv, texts
-from .errors import PlatformError
+from .errors import PlatformError, SendInDoubt
 from .models import OutboxAttempt, OutboxMessage
 from .platform import OUTSIDE_WINDOW, OVER_WINDOW_COUNT, PERMANENT_ERRORS
 from .replies import Reply
@@ -101,12 +101,67 @@ class OutboxWorker:
             return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(won))
                                         .order_by(OutboxMessage.id)))
 
+    # -- #17: sends that may have reached the platform ----------------------------------
+
+    def _unrecorded_attempt(self, msg: OutboxMessage) -> bool:
+        """Whether an earlier attempt left no record: its worker died, perhaps mid-send."""
+        if msg.attempts <= 1:
+            return False
+        with self.bot.db.session() as session:
+            recorded = session.scalar(select(func.count()).select_from(OutboxAttempt)
+                                      .where(OutboxAttempt.outbox_id == msg.id)) or 0
+        return recorded < msg.attempts - 1
+
+    def _in_doubt(self, msg: OutboxMessage, now: datetime) -> tuple[str, dict]:
+        """What follows a send that may have been taken: status and fields to write.
+
+        WeCom drops a repeat itself (duplicate check), so it is sent again. A WeChat
+        customer-service message is sent once more after reliability.in_doubt_resend_s;
+        in doubt a second time it stays `in-doubt` (counted, never a burst of duplicates).
+        """
+        count = (msg.in_doubt or 0) + 1
+        if msg.channel == "wecom":
+            return "pending", {"in_doubt": count,
+                               "next_attempt_at": now + timedelta(seconds=backoff(msg.attempts, self.max_backoff))}
+        if count == 1:
+            delay = float(self.bot.cfg["reliability"]["in_doubt_resend_s"])
+            return "pending", {"in_doubt": count, "next_attempt_at": now + timedelta(seconds=delay)}
+        return "in-doubt", {"in_doubt": count}
+
+    def _settle_unrecorded(self, msg: OutboxMessage) -> bool:
+        """Before sending again after a dead worker: True if the message may go now.
+
+        Its lease running out was the delay; a WeChat message in doubt before is not sent again.
+        """
+        if msg.channel == "wecom" or not self._unrecorded_attempt(msg):
+            return True
+        now = self.bot.clock.now()
+        status, values = self._in_doubt(msg, now)
+        if status == "pending":
+            values["next_attempt_at"] = now     # the lease was the wait
+        with self.bot.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(
+                **values, **({"status": status, "lease_until": None} if status != "pending" else {})))
+            if status != "pending":
+                session.add(OutboxAttempt(outbox_id=msg.id, at=now, ok=False, errcode=None,
+                                          detail="in doubt: its worker died mid-send"))
+        msg.in_doubt = values["in_doubt"]
+        if status != "pending":
+            log.warning("outbox %s to %s: in doubt twice; not sent again", msg.id, msg.recipient)
+        return status == "pending"
+
     def deliver(self, msg: OutboxMessage) -> str:
         """Sends one claimed message and records the attempt; returns its new status."""
+        if not self._settle_unrecorded(msg):
+            return "in-doubt"
         reply = Reply(msg.channel, msg.recipient, msg.kind, msg.body)
         errcode, detail, status = None, None, "sent"
+        extra: dict = {}
         try:
             self.bot.platform.send(reply)
+        except SendInDoubt as exc:
+            errcode, detail = None, str(exc)[:500]
+            status, extra = self._in_doubt(msg, self.bot.clock.now())
         except PlatformError as exc:
             errcode, detail = exc.errcode, str(exc)[:500]
             if msg.channel == "wechat" and exc.errcode in (OUTSIDE_WINDOW, OVER_WINDOW_COUNT):
@@ -120,8 +175,9 @@ class OutboxWorker:
                   "last_error": detail}
         if status == "sent":
             values["sent_at"] = now
-        elif status == "pending":
+        elif status == "pending" and "next_attempt_at" not in extra:
             values["next_attempt_at"] = now + timedelta(seconds=backoff(msg.attempts, self.max_backoff))
+        values.update(extra)
         with self.bot.db.session() as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(**values))
             session.add(OutboxAttempt(outbox_id=msg.id, at=now, ok=status == "sent",

@@ -15,7 +15,7 @@ from wechatpy.enterprise import WeChatClient as _WorkClient
 from wechatpy.exceptions import WeChatClientException
 
 from . import kv
-from .errors import PlatformError
+from .errors import PlatformError, SendInDoubt
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ class _SharedToken:
         except WeChatClientException as exc:
             status = getattr(exc.response, "status_code", None)
             raise PlatformError(exc.errcode, exc.errmsg or "", http_status=status) from None
+        except requests.ReadTimeout:
+            # The request went out and no answer came: it may have been taken (#17).
+            raise SendInDoubt(None, "ReadTimeout") from None
         except requests.RequestException as exc:
             raise PlatformError(None, f"{type(exc).__name__}") from None
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from .audit import admin_change, tombstone
-from .models import Appointment, OutboxAttempt, OutboxMessage, Ticket, TicketEvent
+from .models import Appointment, FlowDraft, InboxEntry, OutboxAttempt, OutboxMessage, Ticket, TicketEvent
 
 # Mobiles, also written 138 1234 5678, 138-1234-5678 or +86 138…
 PHONE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
@@ -128,6 +128,9 @@ def erase_resident(bot, session, resident, now: datetime, actor: str) -> dict:
     if waiting:
         session.execute(delete(OutboxAttempt).where(OutboxAttempt.outbox_id.in_(waiting)))
         session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(waiting)))
+    # #17: the handled callbacks and a draft under way name the resident too.
+    session.execute(delete(InboxEntry).where(InboxEntry.channel == "wechat", InboxEntry.user == openid))
+    session.execute(delete(FlowDraft).where(FlowDraft.channel == "wechat", FlowDraft.user == openid))
     resident.openid = "erased:" + secrets.token_hex(12)
     resident.grid_id, resident.subscribed, resident.last_inbound_at = None, False, None
     admin_change(session, actor, "resident_erased", now, resident=resident.id, tickets=len(tickets),

@@ -363,3 +363,13 @@ DB_PAGES = (("overview", "总览"), ("ledger", "督办台账"), ("members", "党
 DB_BUCKETS = ("≤4小时", "4–24小时", "24–72小时", ">72小时")
 DB_SENTIMENTS = {"negative": "负面", "neutral": "中性", "positive": "正面", "unscored": "待分析"}
 DB_PARTS = {"participation": "参与度", "quality": "办理质量", "satisfaction": "满意度"}
+# -- #17 exactly once -------------------------------------------------------------------------
+# Past the request's deadline: the real answer follows as a customer-service message.
+RECEIVED = "已收到，正在处理，稍后回复您。"
+LM_ALREADY_SUBMITTED = "这条留言已经提交过了，编号 {no}，无需重复提交。发送“查询”可查看进度。"
+BK_ALREADY_BOOKED = "这个预约已经提交过了（预约号 A{id}），无需重复提交。发送“我的预约”可查看。"
+# A draft Redis lost (restarted without persistence), by the flow it belonged to.
+DRAFT_LOST = {
+    "leave_message": "刚才的留言草稿没保存下来，请重新发送“留言”",
+    "book_service": "刚才的预约草稿没保存下来，请重新发送“预约”",
+}

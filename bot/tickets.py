@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import kv, lifecycle, texts
+from . import lifecycle, texts
 from .lifecycle.page import page_url
 from .models import (
     Branch,
@@ -24,6 +24,7 @@ from .models import (
 )
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_address, mask_name, mask_pii, resident_label
+from .reliability.numbering import insert_numbered
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -39,21 +40,6 @@ DUPLICATE_CANDIDATES = 200   # the newest open tickets compared, so a busy grid 
 
 
 # -- numbering and the event chain ------------------------------------------------
-
-def next_ticket_no(bot, session: Session, local_now: datetime) -> str:
-    """A readable number: the local date and the day's sequence, e.g. 20261120-0007.
-
-    The sequence is an atomic Redis counter, so creating tickets takes no database lock;
-    it starts from the database's highest number of the day when Redis has none (after a
-    restart), and the unique key on the number stays the last guard.
-    """
-    day = local_now.strftime("%Y%m%d")
-    key = kv.key("ticket-no", day)
-    if not bot.redis.exists(key):
-        highest = session.scalar(select(func.max(Ticket.no)).where(Ticket.no.like(f"{day}-%")))
-        bot.redis.set(key, int(highest.split("-")[1]) if highest else 0, nx=True, ex=3 * 86400)
-    return f"{day}-{bot.redis.incr(key):04d}"
-
 
 def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
                  **data) -> TicketEvent:
@@ -128,11 +114,13 @@ class Draft:
     lat: float | None = None
     lng: float | None = None
     address: str | None = None
+    id: str | None = None        # the draft id (#17): the ticket carries it under a unique key
 
     @classmethod
     def from_data(cls, data: dict) -> "Draft":
         return cls(text=data.get("text", ""), photos=list(data.get("photos", [])),
-                   lat=data.get("lat"), lng=data.get("lng"), address=data.get("address"))
+                   lat=data.get("lat"), lng=data.get("lng"), address=data.get("address"),
+                   id=data.get("draft_id"))
 
 
 def active_grids(session: Session) -> list[Grid]:
@@ -303,13 +291,15 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     found = assess(ctx.bot, session, resident, draft)
     member, branch_id = choose_assignee(session, found.grid)
     ticket = Ticket(
-        no=next_ticket_no(ctx.bot, session, ctx.local(ctx.now)), resident_id=resident.id,
+        draft_id=draft.id, resident_id=resident.id,
         grid_id=found.grid.id if found.grid else None, branch_id=branch_id,
         category=found.category, department_id=found.department_id, priority=found.priority,
         text=draft.text, address=draft.address, lat=draft.lat, lng=draft.lng,
         photos=[{"media_id": m, "path": None, "error": None} for m in draft.photos],
         photos_pending=len(draft.photos),
         created_at=ctx.now, updated_at=ctx.now)
+    # Numbered and inserted first (a number the database holds is skipped), then created.
+    insert_numbered(ctx.bot, session, ticket, ctx.local(ctx.now).strftime("%Y%m%d"))
     lifecycle.apply(session, ticket, "created", resident_actor(resident), ctx.now,
                     due=due_times(ctx.bot, session, ticket, ctx.now),
                     category=found.category, category_by=found.decided_by, priority=found.priority,
@@ -325,6 +315,11 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
 def ticket_by_no(session: Session, no: str) -> Ticket | None:
     """The ticket with this number, or None."""
     return session.scalar(select(Ticket).where(Ticket.no == no))
+
+
+def ticket_of_draft(session: Session, draft_id: str | None) -> Ticket | None:
+    """The ticket a draft already became, or None (#17: confirming twice makes one)."""
+    return session.scalar(select(Ticket).where(Ticket.draft_id == draft_id)) if draft_id else None
 
 
 def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:

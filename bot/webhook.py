@@ -7,13 +7,16 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import LockError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import exc as sa_exc
 
 from . import kv, outbox, texts
 from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
+from .reliability import inbox
+from .reliability.dberrors import is_duplicate, is_outage
+from .reliability.deadline import NO_DEADLINE, Deadline
 from .replies import render_passive, split_passive, text
 
 log = logging.getLogger(__name__)
@@ -23,8 +26,13 @@ PENDING, DONE = "pending:", "done:"
 INFLIGHT = kv.key("inflight")
 LOCK_TIMEOUT_S = 15    # handling takes well under a second; a dead worker's lock runs out
 RECOVER_AFTER_S = 30   # still pending after this: its worker died or the database was down
-BUSY = object()        # another message of the same person held the lock too long
-KEPT = object()        # the database was unavailable: kept for the recovery job
+BUSY = object()        # another message of the same person held the lock past the deadline
+KEPT = object()        # the database was unavailable (or locked past the deadline): kept for replay
+STILL_PENDING = object()   # a repeated delivery whose first one is still being handled
+LATE = object()        # handled, but past the deadline: the answer went to the outbox
+# Sets the pending mark and its in-flight entry together, or neither (#17).
+_MARK_PENDING = ("if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then "
+                 "redis.call('zadd', KEYS[2], ARGV[3], KEYS[1]) return 1 end return 0")
 
 
 def current_bot():
@@ -57,44 +65,86 @@ def check_fresh(bot, args) -> None:
         raise Forbidden("timestamp outside the replay window")
 
 
-def run(bot, inbound: Inbound, replay: bool = False):
-    """Dispatches inside one transaction: state change and outbox rows commit together.
+def run(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEADLINE):
+    """Dispatches inside one transaction: inbox row, state change and outbox rows commit together.
 
-    A replay (the recovery job) has no HTTP response to ride on: every reply is queued.
+    The inbox row decides whether the callback was handled before: then nothing happens
+    again and the stored answer is given (#17). A replay (the recovery job) has no HTTP
+    response to ride on, and neither has an answer ready past the deadline: those are queued.
     """
+    for attempt in (1, 2):
+        try:
+            return _run_once(bot, inbound, replay, deadline)
+        except sa_exc.SQLAlchemyError as exc:
+            if is_outage(exc):
+                cause = type(getattr(exc, "orig", None) or exc).__name__
+                log.warning("database unavailable for %s %s from %s: kept for replay (%s)",
+                            inbound.channel, inbound.kind, inbound.user, cause)
+                return KEPT
+            if is_duplicate(exc) and attempt == 1:
+                # A unique key refused a row: someone else's transaction made it first. Once
+                # more, now that their row is visible, this callback finds it and answers.
+                log.info("duplicate key handling %s %s from %s; trying once more",
+                         inbound.channel, inbound.kind, inbound.user)
+                continue
+            log.exception("database error handling %s %s from %s (not an outage: not replayed)",
+                          inbound.channel, inbound.kind, inbound.user)
+            break
+        except Exception:  # the webhook edge: log with user and kind, apologise, answer 200
+            log.exception("handling %s %s from %s failed", inbound.channel, inbound.kind, inbound.user)
+            break
+    return None if replay else text(inbound.channel, inbound.user, texts.APOLOGY)
+
+
+def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline):
     now = bot.clock.now()
-    try:
-        with bot.db.session() as session:
-            ctx = Context(bot, session, inbound, now)
-            replies = dispatch(ctx)
-            passive, queued = (None, replies) if replay else split_passive(replies, inbound.channel, inbound.user)
-            outbox.enqueue(session, queued, now)
-        for after in ctx.after_commit:
+    late = False
+    inbox.count_writes(bot.db.engine)
+    with bot.db.session(lock_wait_s=deadline.left(cap=bot.db.lock_wait_s)) as session:
+        claimed = inbox.claim(session, inbound, now)
+        if isinstance(claimed, inbox.Handled):   # handled before: the same answer, no effect
+            log.info("%s %s from %s was handled before", inbound.channel, inbound.kind, inbound.user)
+            if replay or not claimed.reply:
+                return None
+            return text(inbound.channel, inbound.user, claimed.reply)
+        ctx = Context(bot, session, inbound, now)
+        replies = dispatch(ctx)
+        passive, queued = (None, replies) if replay else split_passive(replies, inbound.channel, inbound.user)
+        if passive is not None and deadline.passed():
+            # The platform hangs up about now: the answer goes out as a message instead.
+            queued, passive, late = [passive, *queued], None, True
+        claimed.reply = passive.body["content"] if passive is not None else None
+        outbox.enqueue(session, queued, now)
+        inbox.relax_if_nothing_else(session)
+    for after in ctx.after_commit:
+        try:
             after()
-        return passive
-    except DBAPIError:
-        log.warning("database unavailable for %s %s from %s: kept for replay",
-                    inbound.channel, inbound.kind, inbound.user, exc_info=True)
-        return KEPT
-    except Exception:  # the webhook edge: log with user and kind, apologise, answer 200
-        log.exception("handling %s %s from %s failed", inbound.channel, inbound.kind, inbound.user)
-        return None if replay else text(inbound.channel, inbound.user, texts.APOLOGY)
+        except Exception:  # Redis failing after the commit: the database already holds the truth
+            log.warning("a step after the commit failed for %s %s from %s", inbound.channel,
+                        inbound.kind, inbound.user, exc_info=True)
+    return LATE if late else passive
 
 
-def run_locked(bot, inbound: Inbound, replay: bool = False):
-    """Takes the per-person lock (before any flow state is read), then runs; BUSY if it cannot."""
+def run_locked(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEADLINE):
+    """Takes the per-person lock (before any flow state is read), then runs; BUSY if it cannot.
+
+    The lock wait comes out of the request's deadline.
+    """
     # Poll every 10 ms: redis-py's default 100 ms sleep turns any wait into a long tail.
     lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=LOCK_TIMEOUT_S,
-                          blocking_timeout=8, sleep=0.01)
+                          blocking_timeout=deadline.left(cap=8), sleep=0.01)
     if not lock.acquire():
         return BUSY
     try:
-        return run(bot, inbound, replay)
+        return run(bot, inbound, replay, deadline)
     finally:
         try:
             lock.release()
         except LockError:
             log.warning("lock for %s expired while handling", inbound.user)
+        except Exception:
+            log.warning("could not release the lock for %s (it runs out by itself)", inbound.user,
+                        exc_info=True)
 
 
 def passive_xml(bot, inbound: Inbound, content: str) -> str:
@@ -103,52 +153,87 @@ def passive_xml(bot, inbound: Inbound, content: str) -> str:
                           inbound.fields.get("ToUserName", ""), bot.clock.timestamp())
 
 
-def wait_for_first(bot, mark: str, seconds: float = 4.0) -> str | None:
-    """A repeated delivery: wait briefly for the first one's reply and answer the same."""
+def wait_for_first(bot, mark: str, seconds: float) -> str | None:
+    """A repeated delivery: wait briefly for the first one's reply and answer the same.
+
+    Still pending after that: the first one (or the recovery job) answers through the
+    outbox, and this one says it is being handled, holding no web thread for long.
+    """
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         value = bot.redis.get(mark)
         if value is None or value.startswith(DONE):
             return (value or DONE)[len(DONE):] or None
-        time.sleep(0.05)
-    # Still pending: if its worker died, the recovery job answers through the outbox.
-    return None
+        if time.monotonic() >= deadline:
+            return STILL_PENDING
+        time.sleep(0.02)
 
 
 def _finish(bot, mark: str, xml: str) -> None:
-    pipe = bot.redis.pipeline(transaction=False)   # one round trip for both
+    pipe = bot.redis.pipeline(transaction=True)   # one round trip, both or neither
     pipe.set(mark, DONE + xml, ex=int(bot.cfg["dedupe"]["ttl_s"]))
     pipe.zrem(INFLIGHT, mark)
     pipe.execute()
+
+
+def mark_pending(bot, mark: str, record: str, replay_at: float) -> bool:
+    """Sets the pending mark and its in-flight entry atomically; False if the mark was there."""
+    return bool(bot.redis.eval(_MARK_PENDING, 2, mark, INFLIGHT, PENDING + record,
+                               int(bot.cfg["dedupe"]["ttl_s"]), replay_at))
+
+
+def replay_soon(bot, mark: str) -> None:
+    """A callback left for the recovery job: due at its next pass instead of in RECOVER_AFTER_S."""
+    bot.redis.zadd(INFLIGHT, {mark: bot.clock.timestamp() - RECOVER_AFTER_S}, xx=True)
 
 
 def handle_once(bot, inbound: Inbound) -> str | None:
     """Handles a callback once however often it is delivered; returns the passive reply XML.
 
     The decrypted callback waits beside its mark until it is handled, so a worker killed
-    mid-request or a database outage loses nothing: the recovery job replays it.
+    mid-request or a database outage loses nothing: the recovery job replays it. Every
+    wait comes out of one deadline (reliability.deadline_s); past it the answer is
+    "received" and the real reply follows through the outbox.
     """
+    opts = bot.cfg["reliability"]
+    deadline = Deadline(float(opts["deadline_s"]))
     mark = kv.key("seen", inbound.channel, inbound.user, inbound.dedupe_id)
     record = json.dumps({"channel": inbound.channel, "fields": inbound.fields}, ensure_ascii=False)
-    if not bot.redis.set(mark, PENDING + record, nx=True, ex=int(bot.cfg["dedupe"]["ttl_s"])):
-        return wait_for_first(bot, mark)
-    bot.redis.zadd(INFLIGHT, {mark: bot.clock.timestamp()})
-    passive = run_locked(bot, inbound)
-    if passive is BUSY:
-        # Another message of this person held the lock too long: not handled, so forget
-        # the mark and ask them to send it again.
-        bot.redis.delete(mark)
-        bot.redis.zrem(INFLIGHT, mark)
-        return passive_xml(bot, inbound, texts.BUSY)
-    if passive is KEPT:
-        return passive_xml(bot, inbound, texts.KEPT_FOR_LATER)
-    xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
-    _finish(bot, mark, xml)
+    if not mark_pending(bot, mark, record, bot.clock.timestamp()):
+        xml = wait_for_first(bot, mark, deadline.left(cap=float(opts["duplicate_wait_s"])))
+        if xml is not STILL_PENDING:
+            return xml
+        # Redis says pending; the database may know better (Redis restored from a snapshot).
+        handled = inbox.answer_of(bot, inbound)
+        if handled is None:
+            return passive_xml(bot, inbound, texts.RECEIVED)
+        xml = passive_xml(bot, inbound, handled.reply) if handled.reply else ""
+        _finish(bot, mark, xml)
+        return xml or None
+    passive = run_locked(bot, inbound, deadline=deadline)
+    deferred = passive is BUSY or passive is KEPT
+    if deferred or passive is LATE:
+        # Not handled in time (the person's lock or the database): the recovery job
+        # handles it at its next pass. Handled late: its answer is in the outbox already.
+        xml = passive_xml(bot, inbound, texts.RECEIVED)
+    else:
+        xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
+    try:
+        if deferred:
+            replay_soon(bot, mark)
+        else:
+            _finish(bot, mark, "" if passive is LATE else xml)
+    except Exception:  # Redis failing now: the inbox row answers any retry; the mark runs out
+        log.warning("could not update %s in Redis", mark, exc_info=True)
     return xml or None
 
 
 def recover_inflight(bot, limit: int = 100) -> int:
-    """Replays callbacks left pending (a dead worker, a database outage); replies go to the outbox."""
+    """Replays callbacks left pending (a dead worker, a database outage); replies go to the outbox.
+
+    A callback the database already handled (Redis restored from an older snapshot, say)
+    has no second effect: the inbox row decides.
+    """
     cutoff = bot.clock.timestamp() - RECOVER_AFTER_S
     done = 0
     for mark in bot.redis.zrangebyscore(INFLIGHT, 0, cutoff, start=0, num=limit):
@@ -158,7 +243,7 @@ def recover_inflight(bot, limit: int = 100) -> int:
             continue
         record = json.loads(value[len(PENDING):])
         inbound = to_inbound(record["channel"], record["fields"])
-        result = run_locked(bot, inbound, replay=True)
+        result = run_locked(bot, inbound, replay=True)   # no platform waits: the usual lock waits
         if result is BUSY or result is KEPT:
             continue  # next pass
         _finish(bot, mark, "")

@@ -5,6 +5,8 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from bot import booking, texts
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Appointment, Member
@@ -146,6 +148,10 @@ def handle_confirm(turn):
     ctx = turn.ctx
     if turn.inbound.text not in texts.CONFIRM_WORDS:
         return Retry(texts.LM_CONFIRM_HINT)
+    draft_id = turn.data.get("draft_id")
+    made = ctx.session.scalar(select(Appointment).where(Appointment.draft_id == draft_id)) if draft_id else None
+    if made is not None:   # confirmed before (a resend after a lost answer, a replay)
+        return Finish([turn.reply(texts.BK_ALREADY_BOOKED.format(id=made.id))])
     slot = _slot(turn)
     if slot is None or slot.start <= ctx.now:
         return Next(S.AWAIT_SLOT, [turn.reply(texts.BK_SLOT_TAKEN)])
@@ -156,7 +162,7 @@ def handle_confirm(turn):
     resident = ctx.resident()
     appointment = booking.take_seat(ctx.session, slot, resident_id=resident.id, member_id=member.userid,
                                     service_type=turn.data["type"], description=turn.data["description"],
-                                    status="booked", created_at=ctx.now)
+                                    status="booked", created_at=ctx.now, draft_id=draft_id)
     if appointment is None:
         return Next(S.AWAIT_SLOT, [turn.reply(texts.BK_SLOT_TAKEN)])
     replies = []
@@ -240,6 +246,7 @@ FLOW = Flow(
     menu_keys=("BOOK_SERVICE",),
     help=texts.BK_HELP,
     start=start,
+    durable=True,
     steps={
         S.AWAIT_TYPE: Step(ask=ask_type, handle=handle_type),
         S.AWAIT_DAY: Step(ask=ask_day, handle=handle_day),

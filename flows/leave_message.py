@@ -15,6 +15,7 @@ from bot.tickets import (
     find_duplicate,
     follow_ticket,
     ticket_by_no,
+    ticket_of_draft,
     tickets_since,
     valid_location,
     when,
@@ -189,6 +190,9 @@ def handle_confirm(turn):
     ctx = turn.ctx
     said = turn.inbound.text
     resident = ctx.resident()
+    made = ticket_of_draft(ctx.session, turn.data.get("draft_id"))
+    if made is not None:   # confirmed before (a resend after a lost answer, a replay)
+        return Finish([turn.reply(texts.LM_ALREADY_SUBMITTED.format(no=made.no))])
     duplicate = turn.data.get("duplicate")
     if said in texts.FOLLOW_WORDS and duplicate:
         ticket = ticket_by_no(ctx.session, duplicate)
@@ -214,6 +218,7 @@ FLOW = Flow(
     menu_keys=("LEAVE_MESSAGE",),
     help=texts.LM_HELP,
     start=start,
+    durable=True,
     steps={
         S.AWAIT_TEXT: Step(ask=lambda turn: texts.LM_ASK_TEXT, handle=handle_text),
         S.AWAIT_PHOTOS: Step(ask=ask_photos, handle=handle_photos),

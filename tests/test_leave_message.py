@@ -340,12 +340,21 @@ def test_a_callback_delivered_three_times_at_once_is_handled_once(bot, people, c
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # one card
 
 
-def test_flow_state_lives_in_redis_with_a_ttl(bot, people):
+def test_flow_state_lives_in_redis_with_a_ttl(bot, people, clock):
     wendy = people.resident("o-wendy")
     wendy.says("留言")
     ttl = bot.redis.ttl("bot:flow:wechat:gh_bot:o-wendy")
     assert 0 < ttl <= bot.cfg["flows"]["ttl_s"]
+    clock.advance(seconds=bot.cfg["flows"]["ttl_s"] + 1)
     bot.redis.delete("bot:flow:wechat:gh_bot:o-wendy")  # what expiry does
+    assert wendy.says("确认") == texts.RESIDENT_HINT
+
+
+def test_a_draft_redis_lost_is_told_as_such_and_only_once(bot, people):
+    wendy = people.resident("o-wendy")
+    wendy.says("留言")
+    bot.redis.delete("bot:flow:wechat:gh_bot:o-wendy")  # Redis restarted without persistence
+    assert wendy.says("确认") == texts.DRAFT_LOST["leave_message"]
     assert wendy.says("确认") == texts.RESIDENT_HINT
 
 
