@@ -89,7 +89,11 @@ DEFAULTS: dict = {
     "stars": {"day": 1, "time": "09:00", "share": 0.1},
     "compliance": {"response_h": 48, "satisfaction_pct": 85, "participation_pct": 70,
                    "period_days": 30, "time": "09:00", "high_gap": 20},
-    "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
+    # A message is `failed` after max_attempts tries or max_age_h hours; WeCom takes at most
+    # 30 messages a minute and 1000 an hour for one member (extra ones are dropped).
+    "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20,
+               "max_attempts": 12, "max_age_h": 48, "per_member_per_minute": 30,
+               "per_member_per_hour": 1000},
     "dedupe": {"ttl_s": 600},
     "dev": {"console": False, "fake_platform": False},
 }

@@ -21,6 +21,7 @@ ERRMSG = {
     40007: "invalid media_id",
     40014: "invalid access_token",
     42001: "access_token expired",
+    42014: "task_id exist",
     45009: "reach max api daily quota limit",
     45015: "response out of time limit",
     45047: "out of response count limit",
@@ -41,6 +42,7 @@ class FakePlatform:
         self.calls: list[dict] = []
         self.tokens: dict[str, str] = {}     # token -> platform
         self.faults: list[dict] = []
+        self.task_ids: set[str] = set()      # WeCom refuses a card whose task_id it has seen
 
     # -- control --------------------------------------------------------------
 
@@ -67,6 +69,7 @@ class FakePlatform:
             self.calls.clear()
             self.tokens.clear()
             self.faults.clear()
+            self.task_ids.clear()
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""
@@ -142,6 +145,13 @@ class FakePlatform:
             return Response(PIXEL, content_type="image/png")
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
+        task_id = ((body or {}).get("template_card") or {}).get("task_id")
+        if task_id:
+            with self._lock:
+                seen = task_id in self.task_ids
+                self.task_ids.add(task_id)
+            if seen:
+                return self._error(platform, endpoint, 42014, body)
         self._record(platform, endpoint, True, body)
         if endpoint == "qrcode/create":
             scene = ((body or {}).get("action_info") or {}).get("scene", {}).get("scene_str", "")

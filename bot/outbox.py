@@ -12,7 +12,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import kv, texts
@@ -65,6 +65,50 @@ def backoff(attempts: int, cap_s: float) -> float:
     return min(cap_s, 5 * 2 ** max(0, attempts - 1)) * random.uniform(0.9, 1.1)
 
 
+def given_up(msg: OutboxMessage, now: datetime, max_attempts: int, max_age: timedelta) -> str | None:
+    """Why a message is not tried again (too many tries, too old), or None."""
+    if msg.attempts >= max_attempts:
+        return f"gave up after {msg.attempts} attempts"
+    if msg.created_at is not None and now - msg.created_at > max_age:
+        return f"gave up: older than {max_age.total_seconds() / 3600:g} h"
+    return None
+
+
+def pace(redis, msg: OutboxMessage, now: datetime, per_minute: int, per_hour: int) -> datetime | None:
+    """Counts a send to one member against WeCom's limits; when over, the time to try again.
+
+    The platform drops messages over its per-member limits silently, so the outbox holds
+    them back itself (a batch of reminders to one secretary must not lose the last ones).
+    """
+    if msg.channel != "wecom":
+        return None
+    stamp = int(now.timestamp())
+    for window, limit in ((60, per_minute), (3600, per_hour)):
+        if not limit:
+            continue
+        bucket = stamp - stamp % window
+        name = kv.key("pace", msg.channel, msg.recipient, window, bucket)
+        count = redis.incr(name)
+        if count == 1:
+            redis.expire(name, window * 2)
+        if count > limit:
+            redis.decr(name)
+            return datetime.fromtimestamp(bucket + window, tz=now.tzinfo)
+    return None
+
+
+def failures(session: Session, limit: int = 20) -> dict:
+    """Failed messages for the operator: counts by error code and the latest with their reason."""
+    counts = dict(session.execute(select(OutboxMessage.last_errcode, func.count())
+                                  .where(OutboxMessage.status == "failed")
+                                  .group_by(OutboxMessage.last_errcode)).all())
+    latest = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                             .order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    return {"by_errcode": {str(k if k is not None else "none"): v for k, v in counts.items()},
+            "latest": [{"id": m.id, "channel": m.channel, "kind": m.kind, "errcode": m.last_errcode,
+                        "reason": m.last_error, "created_at": m.created_at.isoformat()} for m in latest]}
+
+
 class OutboxWorker:
     """Delivers due outbox messages through the platform clients."""
 
@@ -75,6 +119,10 @@ class OutboxWorker:
         self.max_backoff = float(opts["max_backoff_s"])
         self.batch = int(opts["batch"])
         self.poll_s = float(opts["poll_s"])
+        self.max_attempts = int(opts["max_attempts"])
+        self.max_age = timedelta(hours=float(opts["max_age_h"]))
+        self.per_minute = int(opts["per_member_per_minute"])
+        self.per_hour = int(opts["per_member_per_hour"])
         self._stop = threading.Event()
 
     def claim(self) -> list[OutboxMessage]:
@@ -101,8 +149,30 @@ class OutboxWorker:
             return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(won))
                                         .order_by(OutboxMessage.id)))
 
+    def hold_back(self, msg: OutboxMessage, until: datetime) -> str:
+        """Puts a claimed message back untried until the member's sending budget allows it."""
+        with self.bot.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(
+                lease_until=None, next_attempt_at=until, attempts=OutboxMessage.attempts - 1))
+        return "pending"
+
+    def give_up(self, msg: OutboxMessage, reason: str) -> str:
+        """Marks a message `failed` with its reason, untried (too old) or after its last try."""
+        with self.bot.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(
+                status="failed", lease_until=None,
+                last_error=f"{reason}; last error: {msg.last_error or 'none'}"[:500]))
+        log.warning("outbox %s to %s:%s failed: %s", msg.id, msg.channel, msg.recipient, reason)
+        return "failed"
+
     def deliver(self, msg: OutboxMessage) -> str:
         """Sends one claimed message and records the attempt; returns its new status."""
+        now = self.bot.clock.now()
+        if msg.created_at is not None and now - msg.created_at > self.max_age:
+            return self.give_up(msg, f"gave up: older than {self.max_age.total_seconds() / 3600:g} h")
+        wait = pace(self.bot.redis, msg, now, self.per_minute, self.per_hour)
+        if wait is not None:
+            return self.hold_back(msg, wait)
         reply = Reply(msg.channel, msg.recipient, msg.kind, msg.body)
         errcode, detail, status = None, None, "sent"
         try:
@@ -115,6 +185,9 @@ class OutboxWorker:
                 status = "failed"
             else:
                 status = "pending"
+                reason = given_up(msg, now, self.max_attempts, self.max_age)
+                if reason:
+                    status, detail = "failed", f"{reason}; last error: {detail}"[:500]
         now = self.bot.clock.now()
         values = {"status": status, "lease_until": None, "last_errcode": errcode,
                   "last_error": detail}

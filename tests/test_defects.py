@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.models import OutboxMessage, Resident
-from bot.outbox import enqueue
+from bot.outbox import OutboxWorker, enqueue
 from bot.replies import to_resident
 
 
@@ -114,3 +114,87 @@ def test_a_field_given_twice_or_with_children_is_a_400_not_an_apology(client, pe
     assert post_raw(client, alice, xml).status_code == 400
     with bot.db.session() as session:
         assert session.scalar(select(Resident)) is None
+
+
+# -- 2. card task ids, attempt limit, age limit, permanent errors, pacing -------------------
+
+def cards_to(fake, userid):
+    return [c for c in fake.calls if c["endpoint"] == "message/send"
+            and (c["json"] or {}).get("touser") == userid and (c["json"] or {}).get("msgtype") == "template_card"]
+
+
+def test_a_transfer_and_a_transfer_back_in_one_second_give_two_cards_with_their_own_task_ids(
+        people, fake, deliver):
+    no = people.file_ticket("o-alice", "小区路灯坏了好几天，晚上很黑")
+    deliver()
+    pm01, pm02 = people.member("pm01"), people.member("pm02")
+    assert no in pm01.says(f"转派 {no} 李四")
+    assert no in pm02.says(f"转派 {no} 张三")        # the clock has not moved: the same second
+    deliver()
+    cards = cards_to(fake, "pm01")
+    assert len(cards) == 2 and all(c["ok"] for c in cards)
+    assert len({c["json"]["template_card"]["task_id"] for c in cards}) == 2
+    assert [c for c in fake.calls if c["errcode"] == 42014] == []
+
+
+def health(client):
+    return client.get("/api/v1/health", headers={"Authorization": "Bearer test-admin-token"}).get_json()
+
+
+def test_a_reused_task_id_is_failed_at_once_with_its_reason_and_shown_in_health(bot, fake, client, clock, deliver):
+    card = {"card_type": "text_notice", "task_id": "t-1", "main_title": {"title": "x"}}
+    from bot.replies import Reply
+    queue(bot, Reply("wecom", "pm01", "template_card", card), Reply("wecom", "pm01", "template_card", card))
+    deliver()
+    clock.advance(hours=1)
+    deliver()
+    assert outbox(bot) == [("template_card", "sent"), ("template_card", "failed")]
+    assert len([c for c in fake.calls if c["errcode"] == 42014]) == 1   # not retried
+    failed = health(client)["outbox_failed"]
+    assert failed["by_errcode"] == {"42014": 1}
+    assert "42014" in failed["latest"][0]["reason"]
+
+
+def test_an_error_that_never_clears_ends_failed_after_the_attempt_limit(bot, fake, clock, client, deliver):
+    bot.cfg["outbox"]["max_attempts"] = 4
+    fake.fail("message/send", errcode=-1)                # "system busy", for ever
+    queue(bot, to_member_text("pm01", "新工单"))
+    for _ in range(10):
+        OutboxWorker(bot).run_once()
+        clock.advance(minutes=20)
+    with bot.db.session() as session:
+        msg = session.scalar(select(OutboxMessage))
+        assert (msg.status, msg.attempts, msg.last_errcode) == ("failed", 4, -1)
+        assert "4 attempts" in msg.last_error
+    assert len([c for c in fake.calls if c["endpoint"] == "message/send"]) == 4
+    assert health(client)["outbox_failed"]["by_errcode"] == {"-1": 1}
+
+
+def test_a_message_older_than_the_age_limit_is_failed_untried(bot, fake, clock, deliver):
+    bot.cfg["outbox"]["max_age_h"] = 2
+    fake.fail("*", http_status=503)
+    queue(bot, to_member_text("pm01", "过期的提醒"))
+    OutboxWorker(bot).run_once()
+    fake.clear_faults()
+    clock.advance(hours=3)
+    OutboxWorker(bot).run_once()
+    assert outbox(bot) == [("text", "failed")]
+    assert fake.sent() == []
+
+
+def test_forty_messages_to_one_member_go_out_thirty_a_minute(bot, fake, clock, deliver):
+    queue(bot, *[to_member_text("sec01", f"m{i}") for i in range(40)])
+    deliver()
+    assert len(fake.sent("wecom", "sec01")) == 30
+    deliver()
+    assert len(fake.sent("wecom", "sec01")) == 30          # still the same minute
+    clock.advance(minutes=1)
+    deliver()
+    assert sorted(c["json"]["text"]["content"] for c in fake.sent("wecom", "sec01")) == \
+        sorted(f"m{i}" for i in range(40))
+    assert set(s for _, s in outbox(bot)) == {"sent"}
+
+
+def to_member_text(userid, content):
+    from bot.replies import to_member
+    return to_member(userid, content)
