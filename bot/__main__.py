@@ -12,10 +12,10 @@ from .errors import ConfigError, OrgFileError
 from .privacy import install_log_masking
 
 
-def _app():
+def _app(prepare: bool = False):
     from .app import create_app
 
-    return create_app()
+    return create_app(prepare=prepare)
 
 
 def _bot():
@@ -60,7 +60,7 @@ def cmd_serve(args) -> int:
     from .outbox import OutboxWorker
     from .scheduler import run_scheduler
 
-    app = _app()
+    app = _app(prepare=True)   # one process: it may migrate and sync the organisation itself
     stop = threading.Event()
     worker = OutboxWorker(app.extensions["bot"])
     threads = [threading.Thread(target=worker.run_forever, name="outbox", daemon=True),
@@ -121,11 +121,11 @@ def cmd_scheduler(_args) -> int:
 
 
 def cmd_initdb(_args) -> int:
-    """Creates or upgrades the database schema."""
+    """Creates or upgrades the database schema and loads the organisation file."""
     from .app import Bot
     from .config import load_config
 
-    Bot(load_config()).migrate()
+    Bot(load_config()).prepare()
     print("database is up to date")
     return 0
 

@@ -14,7 +14,7 @@ from .clock import Clock
 from .config import load_config
 from .db import Database, database_url
 from .engine import FlowEngine
-from .errors import OrgFileError
+from .errors import OrgFileError, SchemaError
 from .models import AdminChange, Category
 from .nlp import OTHER
 from .org import load_org, service_config, sync_org
@@ -52,8 +52,28 @@ class Bot:
 
     def migrate(self) -> None:
         """Applies pending migrations; one process at a time."""
-        with self.redis.lock(kv.key("lock", "migrate"), timeout=120, blocking_timeout=120):
+        with self.redis.lock(kv.key("lock", "migrate"), timeout=300, blocking_timeout=300):
             self.db.migrate()
+
+    def check_schema(self) -> None:
+        """Refuses to run on a database another version of the code (or nobody) set up."""
+        current, needed = self.db.revisions()
+        if current != needed:
+            raise SchemaError(
+                f"the database schema is at {', '.join(sorted(current)) or 'nothing (an empty database)'}, "
+                f"this code needs {', '.join(sorted(needed))}: run `python -m bot initdb` and "
+                "`python -m bot org sync` once, then start this process again")
+
+    def prepare(self) -> None:
+        """Migrates and loads the organisation file, one process of the install at a time."""
+        with self.redis.lock(kv.key("lock", "migrate"), timeout=300, blocking_timeout=300):
+            self.db.migrate()
+            try:
+                counts = self.sync_org()
+                log.info("organisation loaded: %s", counts)
+            except OrgFileError as exc:
+                # Keep serving with what the database already holds; say why loudly.
+                log.error("organisation file refused, keeping the previous data: %s", exc)
 
     def sync_org(self) -> dict:
         """Loads the organisation file into the database (a bad file changes nothing)."""
@@ -82,15 +102,21 @@ class Bot:
         self._cache[name] = (time.monotonic() + ttl_s, value)
         return value
 
-    def start(self) -> None:
-        """Brings the database up to date, loads the organisation and the category model."""
-        self.migrate()
-        try:
-            counts = self.sync_org()
-            log.info("organisation loaded: %s", counts)
-        except OrgFileError as exc:
-            # Keep serving with what the database already holds; say why loudly.
-            log.error("organisation file refused, keeping the previous data: %s", exc)
+    def start(self, prepare: bool = False) -> None:
+        """Checks the schema (or, preparing, migrates and syncs the organisation) and loads the model.
+
+        Only `initdb`, `org sync` and `serve` (everything in one process) prepare: web workers,
+        the outbox worker and the scheduler started together must not race to create tables
+        and organisation rows, so they check the schema and refuse with the command to run.
+        """
+        if prepare:
+            self.prepare()
+        else:
+            self.check_schema()
+            try:
+                self.services = service_config(load_org(self.cfg["org_file"]))
+            except OrgFileError as exc:
+                log.error("organisation file unreadable (service days unknown): %s", exc)
         self.load_model()
 
     def load_model(self) -> None:
@@ -126,12 +152,16 @@ class Bot:
         return self.cached("keywords", keyword_classifier).classify(text), "rules"
 
 
-def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
-    """Builds the Flask app; `config` overrides every other settings layer (tests)."""
+def create_app(config: dict | None = None, clock: Clock | None = None, prepare: bool | None = None) -> Flask:
+    """Builds the Flask app; `config` overrides every other settings layer (tests).
+
+    prepare: migrate and sync the organisation first (see Bot.start); by default only when
+    the settings are given as a mapping (tests, embedding), never in gunicorn's workers.
+    """
     cfg = load_config(config)
     install_log_masking()
     bot = Bot(cfg, clock)
-    bot.start()
+    bot.start(prepare=config is not None if prepare is None else prepare)
     app = Flask("bot")
     app.extensions["bot"] = bot
     from .api import bp as api_bp

