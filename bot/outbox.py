@@ -168,7 +168,9 @@ class OutboxWorker:
     def deliver(self, msg: OutboxMessage) -> str:
         """Sends one claimed message and records the attempt; returns its new status."""
         now = self.bot.clock.now()
-        if msg.created_at is not None and now - msg.created_at > self.max_age:
+        # Too old after failing before: give up untried. A first try always goes out (an
+        # install whose worker was stopped for days still delivers what it queued).
+        if msg.attempts > 1 and msg.created_at is not None and now - msg.created_at > self.max_age:
             return self.give_up(msg, f"gave up: older than {self.max_age.total_seconds() / 3600:g} h")
         wait = pace(self.bot.redis, msg, now, self.per_minute, self.per_hour)
         if wait is not None:
