@@ -53,6 +53,8 @@ DEFAULTS: dict = {
         "sweep_s": 60,
         "working_hours": None,
         "quiet_hours": ["22:00", "07:00"],
+        # A link to a ticket in batched reminders, e.g. https://bot.example.org/t/{no}; "" = none.
+        "ticket_link": "",
     },
     "nlp": {
         "model": "",

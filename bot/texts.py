@@ -261,3 +261,11 @@ W_ASKED = "已向居民询问（工单 {no}），等待期间不计时限；居�
 R_ASKED = "关于您的留言 {no}，党员想了解：{question}\n请直接回复补充信息。"
 R_SUPPLEMENT_THANKS = "收到您的补充，已转给办理党员（留言 {no}）。"
 W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}小时。"
+
+
+# -- #16 ready for a real account --
+SLA_BATCH_ESCALATE = "【超期督办】{n}件工单已超过时限，请督办："
+SLA_BATCH_REMIND = "【提醒】{n}件工单临近时限，请尽快处理："
+SLA_BATCH_LINE = "· {no} {stage}时限{due}（{assignee}）"
+SLA_BATCH_FOOT = "发送“工单 编号”查看详情。"
+SLA_UNASSIGNED = "未分派"

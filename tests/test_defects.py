@@ -198,3 +198,36 @@ def test_forty_messages_to_one_member_go_out_thirty_a_minute(bot, fake, clock, d
 def to_member_text(userid, content):
     from bot.replies import to_member
     return to_member(userid, content)
+
+
+# -- 5. bursts to one person -------------------------------------------------------------
+
+def test_forty_overdue_tickets_in_one_sweep_make_one_message_per_person(bot, people, clock, fake, deliver):
+    from bot.sla import sweep_sla
+
+    nos = [people.file_ticket(f"o-r{i}", f"第{i}号楼的路灯坏了好几天，晚上很黑") for i in range(40)]
+    deliver()
+    fake.reset()
+    clock.advance(hours=25)                             # Sat 11:00: every response window breached
+    assert sweep_sla(bot) == 80                          # 40 reminders (pm01) + 40 escalations (sec01)
+    clock.advance(minutes=1)
+    deliver()
+    for member, head in (("sec01", "【超期督办】40件"), ("pm01", "【提醒】40件")):
+        # (the last 10 of the 40 assignment cards to pm01 were held back a minute: paced)
+        [message] = [m for m in fake.sent("wecom", member) if m["json"]["msgtype"] != "template_card"]
+        content = message["json"]["markdown"]["content"]
+        assert content.startswith(head)
+        assert all(no in content for no in nos)
+        assert len(content.encode()) <= 4096
+    assert sweep_sla(bot) == 0
+
+
+def test_a_single_overdue_ticket_still_gets_its_own_message(bot, people, clock, fake, deliver):
+    from bot.sla import sweep_sla
+
+    no = people.file_ticket("o-one", "小区路灯坏了好几天，晚上很黑")
+    clock.advance(hours=25)
+    assert sweep_sla(bot) == 2
+    deliver()
+    [message] = fake.sent("wecom", "sec01")
+    assert message["json"]["text"]["content"].startswith("【超期督办】工单 " + no)
