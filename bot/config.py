@@ -33,6 +33,10 @@ DEFAULTS: dict = {
         "qrcode_url": "https://mp.weixin.qq.com/cgi-bin/showqrcode",
         # A template notice sent when a reply cannot reach the resident (outside 48 h); "" = none.
         "notice_template_id": "",
+        # The notice template's fields and what goes in each: summary (the reply, shortened
+        # at a clause), title, time, no (ticket number), hint. Copy the names from the template;
+        # empty: {thing1: summary, time2: time}.
+        "notice_fields": {},
     },
     "wecom": {
         "corp_id": "",
@@ -241,6 +245,12 @@ def validate(cfg: dict) -> None:
                               f"not {base!r}")
     if not str(cfg["wechat"].get("qrcode_url") or "").startswith(("http://", "https://")):
         raise ConfigError("wechat.qrcode_url must be an http(s) URL (showqrcode)")
+    if cfg["wechat"].get("notice_template_id"):
+        from .ops.notice import check_fields
+
+        problem = check_fields(cfg["wechat"].get("notice_fields"))
+        if problem:
+            raise ConfigError(f"wechat.notice_fields {problem} (see the template's detail page)")
     if cfg["wechat"].get("encoding_aes_key"):
         _require(cfg, "wechat.app_id", "safe mode needs the Official Account's AppID (wx...)")
     _number(cfg, "security.replay_window_s", 0)

@@ -204,11 +204,10 @@ class OutboxWorker:
             template = self.bot.cfg["wechat"].get("notice_template_id")
             if status == "parked" and template and msg.kind == "text":
                 # Outside the window only a template notice gets through: say there is news.
-                enqueue(session, [Reply("wechat", msg.recipient, "template", {
-                    "template_id": template,
-                    "data": {"first": {"value": texts.NOTICE_FIRST},
-                             "keyword1": {"value": msg.body.get("content", "")[:20]},
-                             "remark": {"value": texts.NOTICE_REMARK}}})], now)
+                from .ops.notice import notice_body
+
+                enqueue(session, [Reply("wechat", msg.recipient, "template", notice_body(
+                    self.bot.cfg, msg.body.get("content", ""), now, self.bot.tz))], now)
         if status == "parked":
             self.bot.redis.sadd(PARKED, msg.recipient)
         if status != "sent":

@@ -231,3 +231,45 @@ def test_a_single_overdue_ticket_still_gets_its_own_message(bot, people, clock, 
     deliver()
     [message] = fake.sent("wecom", "sec01")
     assert message["json"]["text"]["content"].startswith("【超期督办】工单 " + no)
+
+
+# -- 6. template notices -----------------------------------------------------------------
+
+def test_a_notice_uses_the_configured_templates_fields_and_never_cuts_mid_word(bot, fake, deliver):
+    bot.cfg["wechat"].update(notice_template_id="TPL-9",
+                             notice_fields={"character_string2": "no", "thing3": "summary", "time5": "time"})
+    fake.fail("message/custom/send", errcode=45015, times=1)
+    long_reply = "工单 20261120-0007 已办结：物业已更换楼道灯泡，并检查了线路，请您确认是否满意。"
+    queue(bot, to_resident("o-alice", long_reply))
+    deliver()
+    deliver()
+    [notice] = [c for c in fake.sent("wechat", "o-alice") if c["endpoint"] == "message/template/send"]
+    data = notice["json"]["data"]
+    assert set(data) == {"character_string2", "thing3", "time5"}
+    assert data["character_string2"]["value"] == "20261120-0007"
+    assert data["thing3"]["value"] == "工单 20261120-0007…"   # whole words, ≤ 20 characters with the …
+    assert data["time5"]["value"] == "2026-11-20 10:00"
+
+
+@pytest.mark.parametrize("value,limit,expected", [
+    ("您的留言已办结", 20, "您的留言已办结"),
+    ("楼道灯已更换，线路也检查过了，请确认", 10, "楼道灯已更换…"),
+    ("一个没有任何标点而且非常非常长的句子超过了限制", 20, texts.NOTICE_SHORT),
+])
+def test_shortening_keeps_whole_clauses_or_says_something_fixed(value, limit, expected):
+    from bot.ops.notice import shorten
+    assert shorten(value, limit, texts.NOTICE_SHORT) == expected
+
+
+@pytest.mark.parametrize("fields,words", [
+    ({"thing1": "weather"}, "weather"),
+    ({"thing 1": "summary"}, "thing 1"),
+    (["thing1"], "must map"),
+])
+def test_a_wrong_notice_field_mapping_stops_start_up_naming_the_key(settings, fields, words):
+    from bot.config import load_config
+    from bot.errors import ConfigError
+    settings["wechat"].update(notice_template_id="TPL-1", notice_fields=fields)
+    with pytest.raises(ConfigError, match="wechat.notice_fields") as err:
+        load_config(settings)
+    assert words in str(err.value)
