@@ -167,8 +167,11 @@ def create_app(config: dict | None = None, clock: Clock | None = None, prepare: 
     from .api import bp as api_bp
     from .webhook import bp as webhook_bp
 
+    from .ops.metrics import bp as metrics_bp
+
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(metrics_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 

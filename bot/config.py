@@ -101,6 +101,8 @@ DEFAULTS: dict = {
                "max_attempts": 12, "max_age_h": 48, "per_member_per_minute": 30,
                "per_member_per_hour": 1000},
     "dedupe": {"ttl_s": 600},
+    # GET /metrics (Prometheus) answers only with this bearer token; "" turns it off.
+    "metrics": {"token": ""},
     "dev": {"console": False, "fake_platform": False},
 }
 

@@ -14,6 +14,7 @@ from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
+from .ops.metrics import metric_kind, record_callback
 from .replies import render_passive, split_passive, text
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def callback(channel: str) -> Response:
     """Verify → decrypt → parse → dedupe → lock → dispatch → encrypted passive reply."""
     bot = current_bot()
     wire = bot.wires[channel]
+    started = time.monotonic()
     try:
         if request.method == "GET":
             return _plain(wire.verify_url(request.args))
@@ -179,15 +181,19 @@ def callback(channel: str) -> Response:
         inbound = to_inbound(channel, wire.open(request.args, body))
     except BadRequest as exc:
         log.info("%s callback refused (400): %s", channel, exc)
+        record_callback(bot.redis, channel, "-", "bad_request", time.monotonic() - started)
         return _plain("bad request", 400)
     except Forbidden as exc:
         log.info("%s callback refused (403): %s", channel, exc)
+        record_callback(bot.redis, channel, "-", "forbidden", time.monotonic() - started)
         return _plain("forbidden", 403)
+    outcome = "handled" if inbound.by_person else "ignored"
     try:
         xml = handle_once(bot, inbound)
     except Exception:  # Redis unreachable and the like: still never a 500 to the platform
         log.exception("pipeline failed for %s %s from %s", channel, inbound.kind, inbound.user)
-        xml = passive_xml(bot, inbound, texts.APOLOGY)
+        xml, outcome = passive_xml(bot, inbound, texts.APOLOGY), "error"
+    record_callback(bot.redis, channel, metric_kind(inbound), outcome, time.monotonic() - started)
     if not xml:
         return _plain("success")
     sealed = wire.seal(xml, request.args.get("nonce", ""), bot.clock.timestamp())

@@ -1,0 +1,65 @@
+"""The operators' tools: /metrics, logs, menus, org pull, backup and restore, settings (#16)."""
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.scheduler import run_job
+
+METRICS_AUTH = {"Authorization": "Bearer metrics-secret"}
+
+
+def scrape(client) -> dict:
+    res = client.get("/metrics", headers=METRICS_AUTH)
+    assert res.status_code == 200 and res.content_type.startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(res.get_data(as_text=True)):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def test_metrics_count_callbacks_latency_jobs_outbox_and_tickets(bot, client, people, fake, deliver):
+    bot.cfg["metrics"]["token"] = "metrics-secret"
+    people.file_ticket("o-m1", "小区路灯坏了好几天，晚上很黑")     # subscribe + 5 texts
+    people.resident("o-m1").event("TEMPLATESENDJOBFINISH", Status="success")
+    people.member("pm01").says("我的工单")
+    query, body = people.resident("o-m2").deliver({"MsgType": "text", "Content": "x"})
+    query["msg_signature"] = "0" * 40
+    assert client.post("/wechat", query_string=query, data=body).status_code == 403
+    fake.fail("message/send", errcode=81013)
+    deliver()
+    run_job(bot, "boom", lambda b: 1 / 0)
+    run_job(bot, "fine", lambda b: None)
+    s = scrape(client)
+    assert value(s, "bot_callbacks_total", channel="wechat", kind="text", outcome="handled") == 5
+    assert value(s, "bot_callbacks_total", channel="wechat", kind="event.subscribe", outcome="handled") == 1
+    assert value(s, "bot_callbacks_total", channel="wechat", kind="event.templatesendjobfinish",
+                 outcome="ignored") == 1
+    assert value(s, "bot_callbacks_total", channel="wechat", kind="-", outcome="forbidden") == 1
+    assert value(s, "bot_callbacks_total", channel="wecom", kind="text", outcome="handled") == 1
+    assert value(s, "bot_callback_seconds_count", channel="wechat") == 8
+    assert value(s, "bot_callback_seconds_bucket", channel="wechat", le="+Inf") == 8
+    assert value(s, "bot_job_runs_total", job="boom") == 1
+    assert value(s, "bot_job_failures_total", job="boom") == 1
+    assert value(s, "bot_job_failures_total", job="fine") == 0
+    assert value(s, "bot_outbox_failed", errcode="81013") >= 1
+    assert value(s, "bot_tickets", status="assigned") == 1
+
+
+def test_metrics_need_their_own_token(bot, client):
+    assert client.get("/metrics").status_code == 404                # off until a token is set
+    bot.cfg["metrics"]["token"] = "metrics-secret"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer test-admin-token"}).status_code == 401
+    assert client.get("/metrics", headers=METRICS_AUTH).status_code == 200
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_metrics(bot):
+    from bot.ops.metrics import CALLBACKS, JOBS, LATENCY
+    bot.redis.delete(CALLBACKS, JOBS, LATENCY)
