@@ -165,9 +165,8 @@ def create_app(config: dict | None = None, clock: Clock | None = None, prepare: 
     app = Flask("bot")
     app.extensions["bot"] = bot
     from .api import bp as api_bp
-    from .webhook import bp as webhook_bp
-
     from .ops.metrics import bp as metrics_bp
+    from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
