@@ -21,8 +21,11 @@ def _app(prepare: bool = False):
 def _bot():
     from .app import Bot
     from .config import load_config
+    from .ops.logs import setup_logging
 
-    bot = Bot(load_config())
+    cfg = load_config()
+    setup_logging(cfg)
+    bot = Bot(cfg)
     bot.start()
     return bot
 

@@ -19,7 +19,6 @@ from .models import AdminChange, Category
 from .nlp import OTHER
 from .org import load_org, service_config, sync_org
 from .platform import Platform
-from .privacy import install_log_masking
 from .tickets import keyword_classifier
 from .wire import Wire
 from .workcalendar import WorkCalendar
@@ -159,7 +158,9 @@ def create_app(config: dict | None = None, clock: Clock | None = None, prepare: 
     the settings are given as a mapping (tests, embedding), never in gunicorn's workers.
     """
     cfg = load_config(config)
-    install_log_masking()
+    from .ops.logs import setup_logging
+
+    setup_logging(cfg)   # every process, gunicorn's workers included
     bot = Bot(cfg, clock)
     bot.start(prepare=config is not None if prepare is None else prepare)
     app = Flask("bot")

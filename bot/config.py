@@ -103,6 +103,8 @@ DEFAULTS: dict = {
     "dedupe": {"ttl_s": 600},
     # GET /metrics (Prometheus) answers only with this bearer token; "" turns it off.
     "metrics": {"token": ""},
+    # format: text, or json (one JSON object per line for a log collector); level: INFO, DEBUG …
+    "log": {"format": "text", "level": "INFO"},
     "dev": {"console": False, "fake_platform": False},
 }
 
@@ -287,6 +289,10 @@ def validate(cfg: dict) -> None:
         raise ConfigError("stars.day must be a day of the month from 1 to 28")
     for key in ("response_h", "satisfaction_pct", "participation_pct", "period_days", "high_gap"):
         _number(cfg, f"compliance.{key}", 0, float)
+    if (cfg.get("log") or {}).get("format") not in ("text", "json"):
+        raise ConfigError("log.format must be text or json")
+    if str((cfg.get("log") or {}).get("level") or "").upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("log.level must be DEBUG, INFO, WARNING or ERROR")
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):

@@ -56,7 +56,8 @@ class Database:
     def __init__(self, url: str, lock_wait_s: float = 15):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs = {"future": True, "pool_pre_ping": True}
+        # hide_parameters: a failing statement's error (and so the log) never shows the values.
+        kwargs = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
         wait_ms = int(lock_wait_s * 1000)
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": lock_wait_s, "check_same_thread": False}

@@ -14,6 +14,7 @@ from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
+from .ops.logs import user_hash
 from .ops.metrics import metric_kind, record_callback
 from .replies import render_passive, split_passive, text
 
@@ -193,7 +194,11 @@ def callback(channel: str) -> Response:
     except Exception:  # Redis unreachable and the like: still never a 500 to the platform
         log.exception("pipeline failed for %s %s from %s", channel, inbound.kind, inbound.user)
         xml, outcome = passive_xml(bot, inbound, texts.APOLOGY), "error"
-    record_callback(bot.redis, channel, metric_kind(inbound), outcome, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    record_callback(bot.redis, channel, metric_kind(inbound), outcome, seconds)
+    log.info("%s %s %s in %.0f ms", channel, metric_kind(inbound), outcome, seconds * 1000,
+             extra={"channel": channel, "kind": metric_kind(inbound), "outcome": outcome,
+                    "user": user_hash(inbound.user), "duration_ms": round(seconds * 1000, 1)})
     if not xml:
         return _plain("success")
     sealed = wire.seal(xml, request.args.get("nonce", ""), bot.clock.timestamp())

@@ -63,3 +63,48 @@ def test_metrics_need_their_own_token(bot, client):
 def _no_leftover_metrics(bot):
     from bot.ops.metrics import CALLBACKS, JOBS, LATENCY
     bot.redis.delete(CALLBACKS, JOBS, LATENCY)
+
+
+# -- logs ---------------------------------------------------------------------------------
+
+def test_json_logs_are_one_event_a_line_with_channel_kind_user_hash_ticket_and_duration(bot, people):
+    import io
+    import json
+    import logging
+
+    from bot.ops.logs import setup_logging, user_hash
+
+    out = io.StringIO()
+    handler = setup_logging({"log": {"format": "json", "level": "INFO"}}, stream=out)
+    try:
+        no = people.file_ticket("o-json", "小区路灯坏了好几天，电话13812345678")
+        logging.getLogger("bot.test").info("ticket %s phone 13812345678", no)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    events = [json.loads(line) for line in out.getvalue().splitlines()]   # every line is one JSON object
+    callbacks = [e for e in events if e.get("kind") == "text" and e.get("channel") == "wechat"]
+    assert len(callbacks) == 5
+    assert {e["user"] for e in callbacks} == {user_hash("o-json")}
+    assert all(isinstance(e["duration_ms"], float) and e["outcome"] == "handled" for e in callbacks)
+    [mine] = [e for e in events if e["logger"] == "bot.test"]
+    assert mine["ticket"] == no
+    assert "13812345678" not in out.getvalue() and "o-json" not in out.getvalue()
+
+
+def test_plain_logs_by_default(bot):
+    import io
+    import logging
+
+    from bot.ops.logs import setup_logging
+
+    out = io.StringIO()
+    handler = setup_logging({"log": {"format": "text"}}, stream=out)
+    try:
+        logging.getLogger("bot.test").warning("call 13812345678")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert out.getvalue().rstrip().endswith("WARNING bot.test: call 138****5678")
+
+
+def test_the_engine_hides_statement_parameters(bot):
+    assert bot.db.engine.hide_parameters is True
