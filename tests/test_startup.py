@@ -7,36 +7,15 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
-import pytest
 import requests
 from conftest import free_port, write_config
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 
 from bot.models import Branch, Member
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fresh_database(database_url, tmp_path):
-    """An empty database of the kind the run uses: a new PostgreSQL database, or a new SQLite file."""
-    if not database_url.startswith("postgresql"):
-        yield "sqlite:///" + str(tmp_path / "fresh.db")
-        return
-    name = f"bot_fresh_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def start(config: Path, *args) -> subprocess.Popen:
