@@ -146,6 +146,20 @@ def cmd_org_sync(_args) -> int:
     return 0
 
 
+def cmd_menu_create(args) -> int:
+    """Checks the menu from the settings and sends it (Official Account, or --wecom the WeCom app)."""
+    from .ops.menu import build_menu, create_menu
+
+    bot = _bot()
+    channel = "wecom" if args.wecom else "wechat"
+    if args.dry_run:
+        print(json.dumps(build_menu(bot, channel), ensure_ascii=False, indent=1))
+        return 0
+    body = create_menu(bot, channel)
+    print(f"menu.{channel} created: " + " | ".join(b["name"] for b in body["button"]))
+    return 0
+
+
 def cmd_backup(args) -> int:
     """Writes a checked backup of the database, photos and category model to one tar file."""
     from .ops.backup import backup
@@ -336,6 +350,11 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=None, help="a model file (default: nlp.model)")
     p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
     p.set_defaults(fn=cmd_nlp_eval)
+    menu = sub.add_parser("menu", help="the custom menus").add_subparsers(dest="menu_command", required=True)
+    p = menu.add_parser("create", help=cmd_menu_create.__doc__)
+    p.add_argument("--wecom", action="store_true", help="the WeCom app's menu instead of the Official Account's")
+    p.add_argument("--dry-run", action="store_true", help="check and print the menu, send nothing")
+    p.set_defaults(fn=cmd_menu_create)
     p = sub.add_parser("backup", help=cmd_backup.__doc__)
     p.add_argument("--out", default=None, help="a file or folder (default: data_dir/backups/)")
     p.set_defaults(fn=cmd_backup)

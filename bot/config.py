@@ -105,6 +105,19 @@ DEFAULTS: dict = {
     "metrics": {"token": ""},
     # format: text, or json (one JSON object per line for a log collector); level: INFO, DEBUG …
     "log": {"format": "text", "level": "INFO"},
+    # The custom menus `python -m bot menu create [--wecom]` sends (3 buttons, 5 sub-buttons
+    # each at most); a button has a key the bot answers, or a url.
+    "menu": {
+        "wechat": [{"name": "我要留言", "key": "LEAVE_MESSAGE"},
+                   {"name": "预约服务", "key": "BOOK_SERVICE"},
+                   {"name": "我的", "sub_button": [{"name": "办理进度", "key": "MY_TICKETS"},
+                                                  {"name": "评价", "key": "RATE"}]}],
+        "wecom": [{"name": "我的工单", "key": "MY_QUEUE"},
+                  {"name": "督办台账", "key": "OVERDUE"},
+                  {"name": "我的", "sub_button": [{"name": "签到", "key": "CHECKIN"},
+                                                 {"name": "积分", "key": "POINTS"},
+                                                 {"name": "帮助", "key": "HELP"}]}],
+    },
     "dev": {"console": False, "fake_platform": False},
 }
 

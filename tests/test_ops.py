@@ -168,3 +168,59 @@ def test_a_damaged_backup_is_refused(bot, people, cli, tmp_path, capsys):
     from bot.ops.backup import BackupError, check
     with pytest.raises(BackupError, match="checksum"):
         check(tmp_path / "bad.tar")
+
+
+# -- menus --------------------------------------------------------------------------------
+
+def test_menu_create_sends_the_configured_menu_to_each_platform(bot, cli, fake, client):
+    code, out = cli("menu", "create")
+    assert code == 0, out
+    code, out = cli("menu", "create", "--wecom")
+    assert code == 0, out
+    mp, work = [c for c in fake.calls if c["endpoint"] == "menu/create"]
+    assert mp["platform"] == "wechat" and work["platform"] == "wecom"
+    assert work["params"] == {"agentid": "1000002"}
+    assert [b["name"] for b in mp["json"]["button"]] == ["我要留言", "预约服务", "我的"]
+    assert mp["json"]["button"][2]["sub_button"][0] == {"type": "click", "name": "办理进度", "key": "MY_TICKETS"}
+    assert [b.get("key") for b in work["json"]["button"]] == ["MY_QUEUE", "OVERDUE", None]
+
+
+@pytest.mark.parametrize("menu,words", [
+    ([{"name": "a", "key": "LEAVE_MESSAGE"}] * 4, "3 at most"),
+    ([{"name": "留言", "key": "NO_SUCH_KEY"}], "menu.wechat[0] key 'NO_SUCH_KEY'"),
+    ([{"name": "一个名字实在太长的菜单", "key": "LEAVE_MESSAGE"}], "too long"),
+    ([{"name": "我的", "sub_button": [{"name": "x", "key": "RATE"}] * 6}], "1 to 5"),
+    ([{"name": "官网", "url": "ftp://x"}], "http"),
+])
+def test_a_wrong_menu_is_refused_before_any_call(settings, cli, fake, menu, words):
+    settings["menu"] = {"wechat": menu}
+    code, _ = cli("menu", "create")
+    assert code == 2
+    assert [c for c in fake.calls if c["endpoint"] == "menu/create"] == []
+
+
+def test_a_wrong_menu_names_the_button(settings, cli, capsys):
+    settings["menu"] = {"wechat": [{"name": "留言", "key": "NO_SUCH_KEY"}]}
+    cli("menu", "create")
+    assert "menu.wechat[0] key 'NO_SUCH_KEY' is not one the bot answers" in capsys.readouterr().err
+
+
+def test_the_wecom_menu_clicks_run_the_members_commands(people):
+    from bot import texts
+
+    pm01 = people.member("pm01")
+    assert pm01.clicks("CHECKIN") == texts.PT_CHECKED_IN.format(n=1)
+    assert pm01.clicks("MY_QUEUE") == pm01.says("我的工单")
+    assert pm01.clicks("HELP") == texts.MEMBER_MENU
+    assert people.member("nobody").clicks("MY_QUEUE") == texts.MEMBER_UNKNOWN
+
+
+def test_the_dev_console_shows_the_configured_menu(settings, people_factory):
+    settings["dev"] = {"console": True, "fake_platform": False}
+    settings["menu"] = {"wechat": [{"name": "我要留言", "key": "LEAVE_MESSAGE"},
+                                   {"name": "我的", "sub_button": [{"name": "进度", "key": "MY_TICKETS"}]}]}
+    app, _ = people_factory(settings)
+    page = app.test_client().get("/dev/").get_data(as_text=True)
+    assert '<button data-key="LEAVE_MESSAGE">我要留言</button>' in page
+    assert '<button data-key="MY_TICKETS">进度</button>' in page
+    assert "BOOK_SERVICE" not in page
