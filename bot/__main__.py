@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from .errors import ConfigError, OrgFileError
+from .errors import ConfigError, OrgFileError, PlatformError
 from .ops.backup import BackupError
 from .privacy import install_log_masking
 
@@ -191,6 +191,22 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_org_pull(args) -> int:
+    """Merges WeCom's members and departments into org.yaml (roles, grids, skills stay) and syncs it."""
+    from .ops.orgpull import pull
+
+    notes, diff = pull(_bot(), args.dry_run, args.department)
+    if args.dry_run:
+        print(diff or "no change")
+    for note in notes:
+        print(note)
+    if not notes:
+        print("org.yaml already matches WeCom's contacts")
+    elif not args.dry_run:
+        print("org.yaml updated (the old one is org.yaml.bak) and synced")
+    return 0
+
+
 def cmd_chat(args) -> int:
     """Talks to the running bot as a resident or member, through real signed callbacks."""
     from .chat import chat
@@ -318,6 +334,10 @@ def main(argv=None) -> int:
         sub.add_parser(name, help=fn.__doc__).set_defaults(fn=fn)
     org = sub.add_parser("org", help="organisation file").add_subparsers(dest="org_command", required=True)
     org.add_parser("sync", help=cmd_org_sync.__doc__).set_defaults(fn=cmd_org_sync)
+    p = org.add_parser("pull", help=cmd_org_pull.__doc__)
+    p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    p.add_argument("--department", type=int, default=1, help="the WeCom department to start from (1: the root)")
+    p.set_defaults(fn=cmd_org_pull)
     qr = sub.add_parser("qr", help="QR codes").add_subparsers(dest="qr_command", required=True)
     p = qr.add_parser("create", help=cmd_qr_create.__doc__)
     p.add_argument("--out", default=None, help="folder for the images (default: data_dir/qrcodes)")
@@ -373,6 +393,9 @@ def main(argv=None) -> int:
         return args.fn(args)
     except (ConfigError, OrgFileError, BackupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PlatformError as exc:
+        print(f"error: the platform refused the call: errcode {exc.errcode} {exc.errmsg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -23,6 +23,7 @@ ERRMSG = {
     42001: "access_token expired",
     42014: "task_id exist",
     45009: "reach max api daily quota limit",
+    60003: "department not found",
     45015: "response out of time limit",
     45047: "out of response count limit",
     -1: "system error",
@@ -43,6 +44,9 @@ class FakePlatform:
         self.tokens: dict[str, str] = {}     # token -> platform
         self.faults: list[dict] = []
         self.task_ids: set[str] = set()      # WeCom refuses a card whose task_id it has seen
+        # WeCom contacts (department/list, user/list), in the API's own shapes.
+        self.departments: list[dict] = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
+        self.users: list[dict] = []
 
     # -- control --------------------------------------------------------------
 
@@ -70,6 +74,8 @@ class FakePlatform:
             self.tokens.clear()
             self.faults.clear()
             self.task_ids.clear()
+            self.departments = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
+            self.users = []
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""
@@ -143,6 +149,8 @@ class FakePlatform:
                 return self._error(platform, endpoint, 40007)
             self._record(platform, endpoint, True)
             return Response(PIXEL, content_type="image/png")
+        if platform == "wecom" and endpoint in ("department/list", "user/list"):
+            return self._contacts(endpoint)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
         task_id = ((body or {}).get("template_card") or {}).get("task_id")
@@ -158,6 +166,23 @@ class FakePlatform:
             ticket = base64.urlsafe_b64encode(scene.encode()).decode()
             return jsonify(ticket=ticket, url=f"http://weixin.qq.com/q/{ticket}")
         return jsonify(errcode=0, errmsg="ok", msgid=str(next(self._seq)))
+
+    def _contacts(self, endpoint: str):
+        """department/list?id= (that department and all below) and user/list?department_id=&fetch_child=."""
+        with self._lock:
+            departments, users = list(self.departments), list(self.users)
+        root = request.args.get("id" if endpoint == "department/list" else "department_id", type=int)
+        if root is None or not any(d["id"] == root for d in departments):
+            return self._error("wecom", endpoint, 60003)
+        below, frontier = {root}, {root}
+        while frontier:
+            frontier = {d["id"] for d in departments if d.get("parentid") in frontier} - below
+            below |= frontier
+        self._record("wecom", endpoint, True)
+        if endpoint == "department/list":
+            return jsonify(errcode=0, errmsg="ok", department=[d for d in departments if d["id"] in below])
+        wanted = below if request.args.get("fetch_child") == "1" else {root}
+        return jsonify(errcode=0, errmsg="ok", userlist=[u for u in users if set(u.get("department", [])) & wanted])
 
     def blueprint(self) -> Blueprint:
         """The fake's routes: /<platform>/cgi-bin/… plus /_control for tests and the console."""

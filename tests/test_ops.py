@@ -224,3 +224,70 @@ def test_the_dev_console_shows_the_configured_menu(settings, people_factory):
     assert '<button data-key="LEAVE_MESSAGE">我要留言</button>' in page
     assert '<button data-key="MY_TICKETS">进度</button>' in page
     assert "BOOK_SERVICE" not in page
+
+
+# -- org pull -----------------------------------------------------------------------------
+
+def contacts(fake):
+    fake.departments = [{"id": 1, "name": "幸福里社区", "parentid": 0, "order": 1},
+                        {"id": 2, "name": "第一党支部", "parentid": 1, "order": 1},
+                        {"id": 3, "name": "综治办", "parentid": 1, "order": 2},
+                        {"id": 4, "name": "网格服务站", "parentid": 3, "order": 1}]
+    user = lambda userid, name, depts, status=1: {  # noqa: E731
+        "userid": userid, "name": name, "department": depts, "order": [0] * len(depts), "position": "",
+        "mobile": "", "gender": "1", "email": "", "is_leader_in_dept": [0] * len(depts), "avatar": "",
+        "status": status, "main_department": depts[0]}
+    fake.users = [user("sec01", "王书记", [2]), user("pm01", "张三丰", [2]), user("pm02", "李四", [2, 4]),
+                  user("pm03", "王五", [3]), user("pm04", "钱七", [2]), user("pm05", "孙八", [2], status=5)]
+
+
+@pytest.fixture
+def own_org(settings, tmp_path):
+    from pathlib import Path
+    text = (Path(__file__).parent / "data" / "org.yaml").read_text(encoding="utf-8")
+    text = text.replace("secretary: sec01}", "secretary: sec01, wecom_department: 2}")
+    path = tmp_path / "org.yaml"
+    path.write_text(text, encoding="utf-8")
+    settings["org_file"] = str(path)
+    return path
+
+
+def test_org_pull_dry_run_prints_the_diff_and_changes_nothing(bot, cli, fake, own_org):
+    contacts(fake)
+    before = own_org.read_text(encoding="utf-8")
+    code, out = cli("org", "pull", "--dry-run")
+    assert code == 0, out
+    assert "+ member pm04 钱七 (branch b1)" in out
+    assert "~ member pm01: name 张三 → 张三丰" in out
+    assert "+ department wecom-4 网格服务站" in out and "wecom-3" not in out   # 综治办 is known by name
+    assert "! member sec02" in out and "pm05" not in out                     # pm05 has left WeCom
+    assert "+- {userid: pm04" in out or "+- userid: pm04" in out               # the diff itself
+    assert own_org.read_text(encoding="utf-8") == before
+
+
+def test_org_pull_merges_wecom_into_org_yaml_keeping_roles_grids_and_skills(bot, cli, fake, own_org):
+    from sqlalchemy import select
+
+    from bot.models import Department, Grid, Member
+
+    contacts(fake)
+    code, out = cli("org", "pull")
+    assert code == 0, out
+    assert own_org.with_suffix(".yaml.bak").exists()
+    with bot.db.session() as session:
+        pm04 = session.get(Member, "pm04")
+        assert (pm04.name, pm04.branch_id, pm04.active) == ("钱七", "b1", True)
+        pm01 = session.get(Member, "pm01")
+        assert (pm01.name, pm01.skills) == ("张三丰", ["矛盾调解", "政策咨询"])
+        assert session.get(Member, "sec01").role == "secretary"
+        assert session.get(Grid, "g1").member_id == "pm01"
+        assert session.scalar(select(Department).where(Department.name == "网格服务站")).id == "wecom-4"
+    code, out = cli("org", "pull")
+    assert code == 0 and "! member sec02" in out and "+ member" not in out   # a second pull adds nothing
+
+
+def test_org_pull_says_what_the_platform_refused(bot, cli, fake, own_org, capsys):
+    fake.fail("department/list", errcode=60011)
+    code, _ = cli("org", "pull")
+    assert code == 2
+    assert "errcode 60011" in capsys.readouterr().err
