@@ -236,6 +236,9 @@ def _number(cfg: dict, dotted: str, minimum: float, kind=int):
 
 def validate(cfg: dict) -> None:
     """Stops start-up with one line naming the key and the fix."""
+    from .ops.settings import check
+
+    check(cfg, DEFAULTS)   # every section, typed from DEFAULTS; the particular checks follow
     try:
         ZoneInfo(str(cfg["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):

@@ -291,3 +291,67 @@ def test_org_pull_says_what_the_platform_refused(bot, cli, fake, own_org, capsys
     code, _ = cli("org", "pull")
     assert code == 2
     assert "errcode 60011" in capsys.readouterr().err
+
+
+# -- the settings schema ------------------------------------------------------------------
+
+@pytest.mark.parametrize("section,key,value,words", [
+    ("leave_message", "max_photos", "three", "leave_message.max_photos must be a whole number from 0 to 9"),
+    ("leave_message", "max_photos", 12, "from 0 to 9"),
+    ("booking", "days_ahead", -1, "booking.days_ahead must be a whole number >= 0"),
+    ("outbox", "batch", 2.5, "outbox.batch must be a whole number"),
+    ("outbox", "max_attempts", 0, "outbox.max_attempts"),
+    ("points", "checkin", "one", "points.checkin must be a number >= 0"),
+    ("rating", "expire_days", 0, "rating.expire_days"),
+    ("flows", "ttl_s", True, "flows.ttl_s"),
+    ("dev", "console", "maybe", "dev.console must be true or false"),
+    ("nlp", "urgent_words", "燃气", "nlp.urgent_words must be a list"),
+    ("log", "format", "xml", "log.format must be one of text, json"),
+    ("appraisal", "quality", 40, "appraisal.quality must be a number from 0 to 1"),
+])
+def test_every_section_is_checked_at_start_up_naming_the_key(settings, section, key, value, words):
+    from bot.config import load_config
+    from bot.errors import ConfigError
+
+    settings[section] = {key: value}
+    with pytest.raises(ConfigError) as err:
+        load_config(settings)
+    assert words in str(err.value)
+
+
+def test_a_section_that_is_not_a_mapping_is_named(settings):
+    from bot.config import load_config
+    from bot.errors import ConfigError
+
+    settings["booking"] = 5
+    with pytest.raises(ConfigError, match="booking must be a mapping of settings"):
+        load_config(settings)
+
+
+def test_a_new_key_with_a_default_is_checked_without_a_line_of_schema(settings, monkeypatch):
+    from bot import config
+    from bot.errors import ConfigError
+
+    monkeypatch.setitem(config.DEFAULTS, "council", {"quorum": 3, "enabled": False})
+    settings["council"] = {"quorum": "many"}
+    with pytest.raises(ConfigError, match="council.quorum must be a number"):
+        config.load_config(settings)
+    settings["council"] = {"quorum": 5, "enabled": True}
+    assert config.load_config(settings)["council"] == {"quorum": 5, "enabled": True}
+
+
+def test_a_numeric_token_written_without_quotes_is_read_as_text(settings):
+    from bot.config import load_config
+
+    settings["wechat"]["token"] = 123456
+    assert load_config(settings)["wechat"]["token"] == "123456"
+
+
+def test_the_shipped_config_and_defaults_pass(settings):
+    from pathlib import Path
+
+    from bot.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = load_config({"config_file": str(root / "config.yaml")}, environ={})
+    assert cfg["dev"]["console"] is True
