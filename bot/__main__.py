@@ -37,6 +37,22 @@ def _config() -> dict:
     return load_config()
 
 
+def _point_fake_at(app, host: str, port: int) -> None:
+    """Dev: the fake platform's URLs follow the port actually served (make run PORT=8002)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    bot = app.extensions["bot"]
+    if not bot.cfg["dev"]["fake_platform"]:
+        return
+    here = f"{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+    for channel, key in (("wechat", "api_base_url"), ("wechat", "qrcode_url"), ("wecom", "api_base_url")):
+        parts = urlsplit(bot.cfg[channel][key])
+        if parts.path.startswith("/_fake/") and parts.hostname in ("127.0.0.1", "localhost"):
+            bot.cfg[channel][key] = urlunsplit(parts._replace(netloc=here))
+    for channel, client in bot.platform.clients.items():
+        client.API_BASE_URL = bot.cfg[channel]["api_base_url"]
+
+
 def _banner(app, host: str, port: int) -> None:
     cfg = app.extensions["bot"].cfg
     base = f"http://{host}:{port}"
@@ -45,10 +61,12 @@ def _banner(app, host: str, port: int) -> None:
     print(f"  WeCom app callback URL:        {base}/wecom")
     if cfg["dev"]["console"]:
         print(f"  dev console (resident + member side by side): {base}/dev/")
+    if cfg["metrics"].get("token"):
+        print(f"  Prometheus metrics (bearer metrics.token):    {base}/metrics")
     if cfg["dev"]["fake_platform"]:
         print(f"  fake WeChat/WeCom APIs:        {base}/_fake/ (outbound messages land here)")
-    print("  talk to it:  .venv/bin/python -m bot chat --as resident alice")
-    print("               .venv/bin/python -m bot chat --as member pm01")
+    print(f"  talk to it:  .venv/bin/python -m bot chat --as resident alice --url {base}")
+    print(f"               .venv/bin/python -m bot chat --as member pm01 --url {base}")
     sys.stdout.flush()
 
 
@@ -72,6 +90,7 @@ def cmd_serve(args) -> int:
     for thread in threads:
         thread.start()
     server = create_server(app, host=args.host, port=args.port, threads=8)
+    _point_fake_at(app, args.host, server.effective_port)
     _banner(app, args.host, server.effective_port)
 
     def shutdown(*_):
@@ -96,6 +115,7 @@ def cmd_web(args) -> int:
     from waitress import serve
 
     app = _app()
+    _point_fake_at(app, args.host, args.port)
     _banner(app, args.host, args.port)
     serve(app, host=args.host, port=args.port, threads=8)
     return 0

@@ -5,7 +5,7 @@ import logging
 import time
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect
 from sqlalchemy import select
 
 from . import kv
@@ -182,6 +182,12 @@ def create_app(config: dict | None = None, clock: Clock | None = None, prepare: 
         from .console import bp as console_bp
 
         app.register_blueprint(console_bp)
+
+    if cfg["dev"]["console"]:
+        @app.get("/")
+        def home():
+            """Dev mode: the front page is the console."""
+            return redirect("/dev/")
 
     @app.get("/healthz")
     def healthz():

@@ -188,6 +188,13 @@ class FakePlatform:
         """The fake's routes: /<platform>/cgi-bin/… plus /_control for tests and the console."""
         bp = Blueprint("fake_platform", __name__)
 
+        @bp.get("/")
+        def index():
+            """What the fake has received, newest last (the banner's link)."""
+            with self._lock:
+                calls = [{k: c[k] for k in ("seq", "platform", "endpoint", "ok", "errcode")} for c in self.calls[-50:]]
+            return jsonify(fake_platform=True, calls=calls)
+
         @bp.get("/wechat/cgi-bin/token")
         def mp_token():
             return self.token("wechat")

@@ -123,3 +123,52 @@ def test_processes_of_one_install_started_at_once_share_one_embedded_redis(tmp_p
     assert all(p.returncode == 0 for p in procs), [err[-1000:] for _, err in outs]
     pids = {out.strip() for out, _ in outs}
     assert len(pids) == 1, pids
+
+
+def test_serve_on_another_port_points_the_fake_platform_there_and_every_banner_url_answers(
+        settings, fresh_database, tmp_path):
+    import re
+
+    from bot.config import load_config
+    from bot.simulator import Person
+
+    port = free_port()
+    settings = {**settings, "database": {"url": fresh_database}, "dev": {"console": True, "fake_platform": True}}
+    settings["wechat"] = {**settings["wechat"], "api_base_url": "http://127.0.0.1:8000/_fake/wechat/cgi-bin/",
+                          "qrcode_url": "http://127.0.0.1:8000/_fake/wechat/cgi-bin/showqrcode"}
+    settings["wecom"] = {**settings["wecom"], "api_base_url": "http://127.0.0.1:8000/_fake/wecom/cgi-bin/"}
+    settings["metrics"] = {"token": "m"}
+    config = write_config(settings, tmp_path / "dev.yaml")
+    proc = start(config, "serve", "--port", str(port))
+    try:
+        assert answers(port, time.monotonic() + 90)
+        banner = []
+        while not any("--as member" in line for line in banner):
+            banner.append(proc.stdout.readline())
+        urls = sorted(set(re.findall(r"http://[^\s)]+", "".join(banner))))
+        assert f"http://127.0.0.1:{port}/dev/" in urls and f"http://127.0.0.1:{port}/_fake/" in urls
+        for url in urls:
+            res = requests.get(url, timeout=10)
+            assert res.status_code not in (404, 500, 502, 503), (url, res.status_code)
+        home = requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=10)
+        assert home.status_code == 302 and home.headers["Location"].endswith("/dev/")
+
+        def post(path, query, body):
+            res = requests.post(f"http://127.0.0.1:{port}{path}", params=query, data=body, timeout=10)
+            return res.status_code, res.content
+
+        cfg = load_config({**settings, "config_file": None})
+        alice = Person(cfg, "wechat", "o-port", post)
+        alice.subscribes("grid-g1")
+        for said in ("留言", "小区路灯坏了好几天，晚上很黑", "跳过", "不变", "确认"):
+            alice.says(said)
+        deadline = time.monotonic() + 30                  # the card reaches the fake on *this* port
+        cards = []
+        while time.monotonic() < deadline and not cards:
+            calls = requests.get(f"http://127.0.0.1:{port}/_fake/_control/calls", timeout=10).json()
+            cards = [c for c in calls if c["endpoint"] == "message/send" and c["ok"]]
+            time.sleep(0.5)
+        assert cards and cards[0]["json"]["touser"] == "pm01"
+    finally:
+        code, err = stop(proc)
+    assert "Traceback" not in err, err[-3000:]
