@@ -47,6 +47,9 @@ def release_parked(session: Session, channel: str, recipient: str, now: datetime
         if row.kind == "text" and not row.body.get("content", "").startswith(texts.R_PARKED_PREFACE):
             row.body = {**row.body, "content": texts.R_PARKED_PREFACE + row.body.get("content", "")}
         row.status, row.next_attempt_at, row.lease_until = "pending", now, None
+        # The attempt and age limits count from now: it could not be sent before. (When it
+        # was first queued stays in its attempts' record.)
+        row.attempts, row.created_at = 0, now
     return len(rows)
 
 

@@ -273,3 +273,17 @@ def test_a_wrong_notice_field_mapping_stops_start_up_naming_the_key(settings, fi
     with pytest.raises(ConfigError, match="wechat.notice_fields") as err:
         load_config(settings)
     assert words in str(err.value)
+
+
+def test_a_reply_parked_for_days_still_goes_out_when_the_resident_writes(bot, fake, people, clock, deliver):
+    fake.fail("message/custom/send", errcode=45015, times=1)
+    queue(bot, to_resident("o-alice", "您的留言已办结"))
+    deliver()
+    clock.advance(days=5)                      # longer than outbox.max_age_h
+    people.resident("o-alice").says("你好")
+    fake.fail("message/custom/send", errcode=-1, times=1)   # and the first try after that fails
+    deliver()
+    clock.advance(minutes=5)
+    deliver()
+    assert [c["json"]["text"]["content"] for c in fake.sent("wechat", "o-alice")] == \
+        [texts.R_PARKED_PREFACE + "您的留言已办结"]
