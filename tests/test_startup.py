@@ -172,3 +172,55 @@ def test_serve_on_another_port_points_the_fake_platform_there_and_every_banner_u
     finally:
         code, err = stop(proc)
     assert "Traceback" not in err, err[-3000:]
+
+
+def test_gunicorn_with_two_workers_on_a_fresh_embedded_install_refuses_then_serves_on_one_redis(
+        settings, tmp_path):
+    import re
+    import threading
+
+    from bot.config import load_config
+    from bot.simulator import Person
+
+    settings = {**settings, "database": {"url": ""}, "redis": {"url": ""}, "data_dir": str(tmp_path / "var")}
+    config = write_config(settings, tmp_path / "embedded.yaml")
+    env = {**os.environ, "BOT_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
+    port = free_port()
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
+                "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    fresh = subprocess.run(gunicorn, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert fresh.returncode != 0
+    assert "python -m bot initdb" in fresh.stderr and "Traceback" not in fresh.stderr
+    assert "UNIQUE constraint" not in fresh.stderr
+    code, err = stop_after(start(config, "initdb"), 120)
+    assert code == 0, err[-2000:]
+    proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert answers(port, time.monotonic() + 60)
+
+        def post(path, query, body):
+            res = requests.post(f"http://127.0.0.1:{port}{path}", params=query, data=body, timeout=20)
+            return res.status_code, res.content
+
+        cfg = load_config({**settings, "config_file": None})
+        answers_by_resident = {}
+
+        def file_ticket(n):
+            person = Person(cfg, "wechat", f"o-g{n}", post)
+            person.subscribes("grid-g1")
+            for said in ("留言", f"{n}号楼的路灯坏了好几天，晚上很黑", "跳过", "不变"):
+                person.says(said)
+            answers_by_resident[n] = person.says("确认")
+
+        threads = [threading.Thread(target=file_ticket, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        code, err = stop(proc)
+    assert "Traceback" not in err, err[-3000:]
+    # One Redis for both workers: every conversation went through and the numbers are distinct.
+    numbers = [re.search(r"\d{8}-\d{4}", a or "") for a in answers_by_resident.values()]
+    assert len(numbers) == 8 and all(numbers), answers_by_resident
+    assert len({m.group(0) for m in numbers}) == 8
