@@ -264,7 +264,7 @@ def test_shortening_keeps_whole_clauses_or_says_something_fixed(value, limit, ex
 @pytest.mark.parametrize("fields,words", [
     ({"thing1": "weather"}, "weather"),
     ({"thing 1": "summary"}, "thing 1"),
-    (["thing1"], "must map"),
+    (["thing1"], "must be a mapping"),
 ])
 def test_a_wrong_notice_field_mapping_stops_start_up_naming_the_key(settings, fields, words):
     from bot.config import load_config
