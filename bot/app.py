@@ -113,7 +113,14 @@ class Bot:
         else:
             self.check_schema()
             try:
-                self.services = service_config(load_org(self.cfg["org_file"]))
+                doc = load_org(self.cfg["org_file"])
+                self.services = service_config(doc)
+                with self.db.session() as session:
+                    last = session.scalar(select(AdminChange.data).where(AdminChange.action == "org_synced")
+                                          .order_by(AdminChange.id.desc()).limit(1))
+                if not last or last.get("digest") != payload_digest(doc):
+                    log.warning("%s differs from what the database holds: run `python -m bot org sync`",
+                                self.cfg["org_file"])
             except OrgFileError as exc:
                 log.error("organisation file unreadable (service days unknown): %s", exc)
         self.load_model()

@@ -224,3 +224,19 @@ def test_gunicorn_with_two_workers_on_a_fresh_embedded_install_refuses_then_serv
     numbers = [re.search(r"\d{8}-\d{4}", a or "") for a in answers_by_resident.values()]
     assert len(numbers) == 8 and all(numbers), answers_by_resident
     assert len({m.group(0) for m in numbers}) == 8
+
+
+def test_a_web_process_says_when_org_yaml_changed_since_the_last_sync(bot, settings, tmp_path, caplog):
+    import logging
+
+    from bot import create_app
+
+    changed = tmp_path / "org.yaml"
+    changed.write_text(Path(settings["org_file"]).read_text(encoding="utf-8").replace("张三", "张三丰"),
+                       encoding="utf-8")
+    caplog.set_level(logging.WARNING)
+    create_app({**settings, "org_file": str(changed)}, prepare=False)
+    assert "run `python -m bot org sync`" in caplog.text
+    caplog.clear()
+    create_app(settings, prepare=False)
+    assert "org sync" not in caplog.text
