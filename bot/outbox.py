@@ -112,6 +112,18 @@ def failures(session: Session, limit: int = 20) -> dict:
                         "reason": m.last_error, "created_at": m.created_at.isoformat()} for m in latest]}
 
 
+def failed_to_members(session: Session, branch_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Messages to a branch's members queued in [start, end) that ended `failed`: name → count."""
+    from .models import Member
+
+    rows = session.execute(select(Member.name, func.count()).join(
+        OutboxMessage, (OutboxMessage.recipient == Member.userid) & (OutboxMessage.channel == "wecom"))
+        .where(Member.branch_id == branch_id, OutboxMessage.status == "failed",
+               OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
+        .group_by(Member.name).order_by(Member.name)).all()
+    return dict(rows)
+
+
 class OutboxWorker:
     """Delivers due outbox messages through the platform clients."""
 

@@ -287,3 +287,23 @@ def test_a_reply_parked_for_days_still_goes_out_when_the_resident_writes(bot, fa
     deliver()
     assert [c["json"]["text"]["content"] for c in fake.sent("wechat", "o-alice")] == \
         [texts.R_PARKED_PREFACE + "您的留言已办结"]
+
+
+def test_the_weekly_digest_tells_the_secretary_which_members_missed_messages(bot, fake, clock, deliver):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.digest import send_weekly_digests
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    clock.set(datetime(2026, 11, 10, 10, 0, tzinfo=shanghai))
+    fake.fail("message/send", errcode=81013, times=2)          # pm01 is not in the app's visible range
+    queue(bot, to_member_text("pm01", "新工单 1"), to_member_text("pm01", "新工单 2"), to_member_text("pm02", "ok"))
+    deliver()
+    clock.set(datetime(2026, 11, 16, 8, 31, tzinfo=shanghai))
+    send_weekly_digests(bot)
+    with bot.db.session() as session:
+        digests = {m.recipient: m.body["content"] for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "markdown"))}
+    assert "未送达消息**：2 条（张三）" in digests["sec01"]
+    assert "未送达" not in digests["sec02"]
