@@ -26,6 +26,16 @@ from .workcalendar import WorkCalendar
 log = logging.getLogger(__name__)
 
 
+def check_schema(db: Database) -> None:
+    """SchemaError naming the command to run unless the database is at this code's schema."""
+    current, needed = db.revisions()
+    if current != needed:
+        raise SchemaError(
+            f"the database schema is at {', '.join(sorted(current)) or 'nothing (an empty database)'}, "
+            f"this code needs {', '.join(sorted(needed))}: run `python -m bot initdb` and "
+            "`python -m bot org sync` once, then start this process again")
+
+
 class Bot:
     """Everything one process of the bot needs, built once from the settings."""
 
@@ -56,12 +66,7 @@ class Bot:
 
     def check_schema(self) -> None:
         """Refuses to run on a database another version of the code (or nobody) set up."""
-        current, needed = self.db.revisions()
-        if current != needed:
-            raise SchemaError(
-                f"the database schema is at {', '.join(sorted(current)) or 'nothing (an empty database)'}, "
-                f"this code needs {', '.join(sorted(needed))}: run `python -m bot initdb` and "
-                "`python -m bot org sync` once, then start this process again")
+        check_schema(self.db)
 
     def prepare(self) -> None:
         """Migrates and loads the organisation file, one process of the install at a time."""
