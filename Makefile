@@ -30,7 +30,7 @@ test: install
 	$(PY) -m pytest -q
 
 lint: install
-	$(PY) -m ruff check bot handlers flows tests bench wsgi.py
+	$(PY) -m ruff check bot handlers flows tests bench wsgi.py gunicorn.conf.py
 
 bench: install
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -4,8 +4,11 @@ import sys
 from bot import create_app
 from bot.errors import ConfigError
 
+# gunicorn stops (instead of starting the worker again and again) when a worker exits with 3.
+WORKER_BOOT_ERROR = 3
+
 try:
     app = create_app()
-except ConfigError as exc:  # one line naming the key and the fix, not a traceback
+except ConfigError as exc:  # one line naming the key (or the command to run) and the fix
     print(f"error: {exc}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(WORKER_BOOT_ERROR)

@@ -8,21 +8,25 @@ import signal
 import sys
 import threading
 
-from .errors import ConfigError, OrgFileError
+from .errors import ConfigError, OrgFileError, PlatformError
+from .ops.backup import BackupError
 from .privacy import install_log_masking
 
 
-def _app():
+def _app(prepare: bool = False):
     from .app import create_app
 
-    return create_app()
+    return create_app(prepare=prepare)
 
 
 def _bot():
     from .app import Bot
     from .config import load_config
+    from .ops.logs import setup_logging
 
-    bot = Bot(load_config())
+    cfg = load_config()
+    setup_logging(cfg)
+    bot = Bot(cfg)
     bot.start()
     return bot
 
@@ -33,6 +37,22 @@ def _config() -> dict:
     return load_config()
 
 
+def _point_fake_at(app, host: str, port: int) -> None:
+    """Dev: the fake platform's URLs follow the port actually served (make run PORT=8002)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    bot = app.extensions["bot"]
+    if not bot.cfg["dev"]["fake_platform"]:
+        return
+    here = f"{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+    for channel, key in (("wechat", "api_base_url"), ("wechat", "qrcode_url"), ("wecom", "api_base_url")):
+        parts = urlsplit(bot.cfg[channel][key])
+        if parts.path.startswith("/_fake/") and parts.hostname in ("127.0.0.1", "localhost"):
+            bot.cfg[channel][key] = urlunsplit(parts._replace(netloc=here))
+    for channel, client in bot.platform.clients.items():
+        client.API_BASE_URL = bot.cfg[channel]["api_base_url"]
+
+
 def _banner(app, host: str, port: int) -> None:
     cfg = app.extensions["bot"].cfg
     base = f"http://{host}:{port}"
@@ -41,10 +61,12 @@ def _banner(app, host: str, port: int) -> None:
     print(f"  WeCom app callback URL:        {base}/wecom")
     if cfg["dev"]["console"]:
         print(f"  dev console (resident + member side by side): {base}/dev/")
+    if cfg["metrics"].get("token"):
+        print(f"  Prometheus metrics (bearer metrics.token):    {base}/metrics")
     if cfg["dev"]["fake_platform"]:
         print(f"  fake WeChat/WeCom APIs:        {base}/_fake/ (outbound messages land here)")
-    print("  talk to it:  .venv/bin/python -m bot chat --as resident alice")
-    print("               .venv/bin/python -m bot chat --as member pm01")
+    print(f"  talk to it:  .venv/bin/python -m bot chat --as resident alice --url {base}")
+    print(f"               .venv/bin/python -m bot chat --as member pm01 --url {base}")
     sys.stdout.flush()
 
 
@@ -60,7 +82,7 @@ def cmd_serve(args) -> int:
     from .outbox import OutboxWorker
     from .scheduler import run_scheduler
 
-    app = _app()
+    app = _app(prepare=True)   # one process: it may migrate and sync the organisation itself
     stop = threading.Event()
     worker = OutboxWorker(app.extensions["bot"])
     threads = [threading.Thread(target=worker.run_forever, name="outbox", daemon=True),
@@ -68,6 +90,7 @@ def cmd_serve(args) -> int:
     for thread in threads:
         thread.start()
     server = create_server(app, host=args.host, port=args.port, threads=8)
+    _point_fake_at(app, args.host, server.effective_port)
     _banner(app, args.host, server.effective_port)
 
     def shutdown(*_):
@@ -92,6 +115,7 @@ def cmd_web(args) -> int:
     from waitress import serve
 
     app = _app()
+    _point_fake_at(app, args.host, args.port)
     _banner(app, args.host, args.port)
     serve(app, host=args.host, port=args.port, threads=8)
     return 0
@@ -121,11 +145,11 @@ def cmd_scheduler(_args) -> int:
 
 
 def cmd_initdb(_args) -> int:
-    """Creates or upgrades the database schema."""
+    """Creates or upgrades the database schema and loads the organisation file."""
     from .app import Bot
     from .config import load_config
 
-    Bot(load_config()).migrate()
+    Bot(load_config()).prepare()
     print("database is up to date")
     return 0
 
@@ -139,6 +163,67 @@ def cmd_org_sync(_args) -> int:
     bot.migrate()
     counts = bot.sync_org()  # unlike start-up, a bad file is an error here
     print("organisation synced: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_menu_create(args) -> int:
+    """Checks the menu from the settings and sends it (Official Account, or --wecom the WeCom app)."""
+    from .ops.menu import build_menu, create_menu
+
+    bot = _bot()
+    channel = "wecom" if args.wecom else "wechat"
+    if args.dry_run:
+        print(json.dumps(build_menu(bot, channel), ensure_ascii=False, indent=1))
+        return 0
+    body = create_menu(bot, channel)
+    print(f"menu.{channel} created: " + " | ".join(b["name"] for b in body["button"]))
+    return 0
+
+
+def cmd_backup(args) -> int:
+    """Writes a checked backup of the database, photos and category model to one tar file."""
+    from .ops.backup import backup
+
+    path, manifest = backup(_bot(), args.out)
+    print(f"backup written and checked: {path} ({manifest['counts']['tickets']} tickets, "
+          f"{len(manifest['files'])} files)")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    """Restores a backup into an empty install, then walks the audit chain."""
+    from .app import Bot
+    from .audit import verify
+    from .config import load_config
+    from .ops.backup import restore
+
+    bot = Bot(load_config())
+    manifest = restore(bot, args.archive)
+    bot.check_schema()
+    with bot.db.session() as session:
+        verdict = verify(session)
+    print(f"restored {manifest['counts']['tickets']} tickets from {args.archive} "
+          f"(written {manifest['created_at']})")
+    if not verdict.ok:
+        print("audit chain BROKEN after restore at " + json.dumps(verdict.broken, ensure_ascii=False))
+        return 1
+    print(f"audit chain intact: {verdict.checked} records")
+    return 0
+
+
+def cmd_org_pull(args) -> int:
+    """Merges WeCom's members and departments into org.yaml (roles, grids, skills stay) and syncs it."""
+    from .ops.orgpull import pull
+
+    notes, diff = pull(_bot(), args.dry_run, args.department)
+    if args.dry_run:
+        print(diff or "no change")
+    for note in notes:
+        print(note)
+    if not notes:
+        print("org.yaml already matches WeCom's contacts")
+    elif not args.dry_run:
+        print("org.yaml updated (the old one is org.yaml.bak) and synced")
     return 0
 
 
@@ -269,6 +354,10 @@ def main(argv=None) -> int:
         sub.add_parser(name, help=fn.__doc__).set_defaults(fn=fn)
     org = sub.add_parser("org", help="organisation file").add_subparsers(dest="org_command", required=True)
     org.add_parser("sync", help=cmd_org_sync.__doc__).set_defaults(fn=cmd_org_sync)
+    p = org.add_parser("pull", help=cmd_org_pull.__doc__)
+    p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    p.add_argument("--department", type=int, default=1, help="the WeCom department to start from (1: the root)")
+    p.set_defaults(fn=cmd_org_pull)
     qr = sub.add_parser("qr", help="QR codes").add_subparsers(dest="qr_command", required=True)
     p = qr.add_parser("create", help=cmd_qr_create.__doc__)
     p.add_argument("--out", default=None, help="folder for the images (default: data_dir/qrcodes)")
@@ -301,6 +390,17 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=None, help="a model file (default: nlp.model)")
     p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
     p.set_defaults(fn=cmd_nlp_eval)
+    menu = sub.add_parser("menu", help="the custom menus").add_subparsers(dest="menu_command", required=True)
+    p = menu.add_parser("create", help=cmd_menu_create.__doc__)
+    p.add_argument("--wecom", action="store_true", help="the WeCom app's menu instead of the Official Account's")
+    p.add_argument("--dry-run", action="store_true", help="check and print the menu, send nothing")
+    p.set_defaults(fn=cmd_menu_create)
+    p = sub.add_parser("backup", help=cmd_backup.__doc__)
+    p.add_argument("--out", default=None, help="a file or folder (default: data_dir/backups/)")
+    p.set_defaults(fn=cmd_backup)
+    p = sub.add_parser("restore", help=cmd_restore.__doc__)
+    p.add_argument("archive", help="a backup-….tar file")
+    p.set_defaults(fn=cmd_restore)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
     p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")
@@ -311,8 +411,11 @@ def main(argv=None) -> int:
     install_log_masking()
     try:
         return args.fn(args)
-    except (ConfigError, OrgFileError) as exc:
+    except (ConfigError, OrgFileError, BackupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PlatformError as exc:
+        print(f"error: the platform refused the call: errcode {exc.errcode} {exc.errmsg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -277,6 +277,7 @@ def hot_topics_report():
 @bp.get("/health")
 def health():
     """What an operator watches: outbox backlog, callbacks in flight, unsealed records, job failures."""
+    from .outbox import failures
     from .scheduler import JOB_ERRORS, Leadership
     from .webhook import INFLIGHT
 
@@ -286,6 +287,7 @@ def health():
                                       .group_by(OutboxMessage.status)).all())
         unsealed = sum(session.scalar(select(func.count()).select_from(model).where(model.chain_seq.is_(None))) or 0
                        for model in (TicketEvent, PointsEntry, AdminChange))
-    return jsonify(outbox=outbox, inflight=bot.redis.zcard(INFLIGHT), unsealed_records=unsealed,
+        failed = failures(session)
+    return jsonify(outbox=outbox, outbox_failed=failed, inflight=bot.redis.zcard(INFLIGHT), unsealed_records=unsealed,
                    scheduler_leader=bool(bot.redis.exists(Leadership(bot.redis).key)),
                    job_errors=bot.redis.hgetall(JOB_ERRORS), as_of=_iso(bot.clock.now()))

@@ -5,7 +5,7 @@ import logging
 import time
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect
 from sqlalchemy import select
 
 from . import kv
@@ -14,17 +14,26 @@ from .clock import Clock
 from .config import load_config
 from .db import Database, database_url
 from .engine import FlowEngine
-from .errors import OrgFileError
+from .errors import OrgFileError, SchemaError
 from .models import AdminChange, Category
 from .nlp import OTHER
 from .org import load_org, service_config, sync_org
 from .platform import Platform
-from .privacy import install_log_masking
 from .tickets import keyword_classifier
 from .wire import Wire
 from .workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
+
+
+def check_schema(db: Database) -> None:
+    """SchemaError naming the command to run unless the database is at this code's schema."""
+    current, needed = db.revisions()
+    if current != needed:
+        raise SchemaError(
+            f"the database schema is at {', '.join(sorted(current)) or 'nothing (an empty database)'}, "
+            f"this code needs {', '.join(sorted(needed))}: run `python -m bot initdb` and "
+            "`python -m bot org sync` once, then start this process again")
 
 
 class Bot:
@@ -52,8 +61,23 @@ class Bot:
 
     def migrate(self) -> None:
         """Applies pending migrations; one process at a time."""
-        with self.redis.lock(kv.key("lock", "migrate"), timeout=120, blocking_timeout=120):
+        with self.redis.lock(kv.key("lock", "migrate"), timeout=300, blocking_timeout=300):
             self.db.migrate()
+
+    def check_schema(self) -> None:
+        """Refuses to run on a database another version of the code (or nobody) set up."""
+        check_schema(self.db)
+
+    def prepare(self) -> None:
+        """Migrates and loads the organisation file, one process of the install at a time."""
+        with self.redis.lock(kv.key("lock", "migrate"), timeout=300, blocking_timeout=300):
+            self.db.migrate()
+            try:
+                counts = self.sync_org()
+                log.info("organisation loaded: %s", counts)
+            except OrgFileError as exc:
+                # Keep serving with what the database already holds; say why loudly.
+                log.error("organisation file refused, keeping the previous data: %s", exc)
 
     def sync_org(self) -> dict:
         """Loads the organisation file into the database (a bad file changes nothing)."""
@@ -82,15 +106,28 @@ class Bot:
         self._cache[name] = (time.monotonic() + ttl_s, value)
         return value
 
-    def start(self) -> None:
-        """Brings the database up to date, loads the organisation and the category model."""
-        self.migrate()
-        try:
-            counts = self.sync_org()
-            log.info("organisation loaded: %s", counts)
-        except OrgFileError as exc:
-            # Keep serving with what the database already holds; say why loudly.
-            log.error("organisation file refused, keeping the previous data: %s", exc)
+    def start(self, prepare: bool = False) -> None:
+        """Checks the schema (or, preparing, migrates and syncs the organisation) and loads the model.
+
+        Only `initdb`, `org sync` and `serve` (everything in one process) prepare: web workers,
+        the outbox worker and the scheduler started together must not race to create tables
+        and organisation rows, so they check the schema and refuse with the command to run.
+        """
+        if prepare:
+            self.prepare()
+        else:
+            self.check_schema()
+            try:
+                doc = load_org(self.cfg["org_file"])
+                self.services = service_config(doc)
+                with self.db.session() as session:
+                    last = session.scalar(select(AdminChange.data).where(AdminChange.action == "org_synced")
+                                          .order_by(AdminChange.id.desc()).limit(1))
+                if not last or last.get("digest") != payload_digest(doc):
+                    log.warning("%s differs from what the database holds: run `python -m bot org sync`",
+                                self.cfg["org_file"])
+            except OrgFileError as exc:
+                log.error("organisation file unreadable (service days unknown): %s", exc)
         self.load_model()
 
     def load_model(self) -> None:
@@ -126,23 +163,31 @@ class Bot:
         return self.cached("keywords", keyword_classifier).classify(text), "rules"
 
 
-def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
-    """Builds the Flask app; `config` overrides every other settings layer (tests)."""
+def create_app(config: dict | None = None, clock: Clock | None = None, prepare: bool | None = None) -> Flask:
+    """Builds the Flask app; `config` overrides every other settings layer (tests).
+
+    prepare: migrate and sync the organisation first (see Bot.start); by default only when
+    the settings are given as a mapping (tests, embedding), never in gunicorn's workers.
+    """
     cfg = load_config(config)
-    install_log_masking()
+    from .ops.logs import setup_logging
+
+    setup_logging(cfg)   # every process, gunicorn's workers included
     bot = Bot(cfg, clock)
-    bot.start()
+    bot.start(prepare=config is not None if prepare is None else prepare)
     app = Flask("bot")
     app.extensions["bot"] = bot
     from .api import bp as api_bp
     from .dashboard import blueprint as dashboard_blueprint
     from .lifecycle.page import bp as ticket_page_bp
+    from .ops.metrics import bp as metrics_bp
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ticket_page_bp)
     app.register_blueprint(dashboard_blueprint())
+    app.register_blueprint(metrics_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 
@@ -153,6 +198,12 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
         from .console import bp as console_bp
 
         app.register_blueprint(console_bp)
+
+    if cfg["dev"]["console"]:
+        @app.get("/")
+        def home():
+            """Dev mode: the front page is the console."""
+            return redirect("/dev/")
 
     @app.get("/healthz")
     def healthz():

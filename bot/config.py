@@ -33,6 +33,10 @@ DEFAULTS: dict = {
         "qrcode_url": "https://mp.weixin.qq.com/cgi-bin/showqrcode",
         # A template notice sent when a reply cannot reach the resident (outside 48 h); "" = none.
         "notice_template_id": "",
+        # The notice template's fields and what goes in each: summary (the reply, shortened
+        # at a clause), title, time, no (ticket number), hint. Copy the names from the template;
+        # empty: {thing1: summary, time2: time}.
+        "notice_fields": {},
     },
     "wecom": {
         "corp_id": "",
@@ -53,6 +57,8 @@ DEFAULTS: dict = {
         "sweep_s": 60,
         "working_hours": None,
         "quiet_hours": ["22:00", "07:00"],
+        # A link to a ticket in batched reminders, e.g. https://bot.example.org/t/{no}; "" = none.
+        "ticket_link": "",
     },
     "nlp": {
         "model": "",
@@ -97,7 +103,11 @@ DEFAULTS: dict = {
     "stars": {"day": 1, "time": "09:00", "share": 0.1},
     "compliance": {"response_h": 48, "satisfaction_pct": 85, "participation_pct": 70,
                    "period_days": 30, "time": "09:00", "high_gap": 20},
-    "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20},
+    # A message is `failed` after max_attempts tries or max_age_h hours; WeCom takes at most
+    # 30 messages a minute and 1000 an hour for one member (extra ones are dropped).
+    "outbox": {"poll_s": 1.0, "lease_s": 60, "max_backoff_s": 600, "batch": 20,
+               "max_attempts": 12, "max_age_h": 48, "per_member_per_minute": 30,
+               "per_member_per_hour": 1000},
     "dedupe": {"ttl_s": 600},
     # #17 exactly once: one deadline per webhook request (every wait comes out of it), how
     # long a repeated delivery waits for the first, how long handled callbacks are kept,
@@ -105,6 +115,23 @@ DEFAULTS: dict = {
     # downloads are retried (WeChat keeps media three days).
     "reliability": {"deadline_s": 4.0, "duplicate_wait_s": 1.0, "inbox_keep_days": 7,
                     "in_doubt_resend_s": 60, "media_retry_h": 72, "photos_per_pass": 200},
+    # GET /metrics (Prometheus) answers only with this bearer token; "" turns it off.
+    "metrics": {"token": ""},
+    # format: text, or json (one JSON object per line for a log collector); level: INFO, DEBUG …
+    "log": {"format": "text", "level": "INFO"},
+    # The custom menus `python -m bot menu create [--wecom]` sends (3 buttons, 5 sub-buttons
+    # each at most); a button has a key the bot answers, or a url.
+    "menu": {
+        "wechat": [{"name": "我要留言", "key": "LEAVE_MESSAGE"},
+                   {"name": "预约服务", "key": "BOOK_SERVICE"},
+                   {"name": "我的", "sub_button": [{"name": "办理进度", "key": "MY_TICKETS"},
+                                                  {"name": "评价", "key": "RATE"}]}],
+        "wecom": [{"name": "我的工单", "key": "MY_QUEUE"},
+                  {"name": "督办台账", "key": "OVERDUE"},
+                  {"name": "我的", "sub_button": [{"name": "签到", "key": "CHECKIN"},
+                                                 {"name": "积分", "key": "POINTS"},
+                                                 {"name": "帮助", "key": "HELP"}]}],
+    },
     "dev": {"console": False, "fake_platform": False},
     # The secretary's dashboard (#14): base_url is how members' phones reach the bot (links in
     # the digest and alerts; empty: no links); secret_key signs the sign-in cookie (empty: derived
@@ -228,6 +255,9 @@ def _number(cfg: dict, dotted: str, minimum: float, kind=int):
 
 def validate(cfg: dict) -> None:
     """Stops start-up with one line naming the key and the fix."""
+    from .ops.settings import check
+
+    check(cfg, DEFAULTS)   # every section, typed from DEFAULTS; the particular checks follow
     try:
         ZoneInfo(str(cfg["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
@@ -254,6 +284,12 @@ def validate(cfg: dict) -> None:
                               f"not {base!r}")
     if not str(cfg["wechat"].get("qrcode_url") or "").startswith(("http://", "https://")):
         raise ConfigError("wechat.qrcode_url must be an http(s) URL (showqrcode)")
+    if cfg["wechat"].get("notice_template_id"):
+        from .ops.notice import check_fields
+
+        problem = check_fields(cfg["wechat"].get("notice_fields"))
+        if problem:
+            raise ConfigError(f"wechat.notice_fields {problem} (see the template's detail page)")
     if cfg["wechat"].get("encoding_aes_key"):
         _require(cfg, "wechat.app_id", "safe mode needs the Official Account's AppID (wx...)")
     _number(cfg, "security.replay_window_s", 0)
@@ -310,6 +346,10 @@ def validate(cfg: dict) -> None:
     _number(cfg, "reliability.in_doubt_resend_s", 0, float)
     _number(cfg, "reliability.media_retry_h", 0, float)
     _number(cfg, "reliability.photos_per_pass", 1)
+    if (cfg.get("log") or {}).get("format") not in ("text", "json"):
+        raise ConfigError("log.format must be text or json")
+    if str((cfg.get("log") or {}).get("level") or "").upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("log.level must be DEBUG, INFO, WARNING or ERROR")
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):

@@ -33,7 +33,9 @@ def _person(role: str, user: str) -> Person:
 @bp.get("/")
 def page():
     """The console page."""
-    return render_template("console.html")
+    from .ops.menu import console_buttons
+
+    return render_template("console.html", menu=console_buttons(current_app.extensions["bot"].cfg))
 
 
 @bp.get("/api/directory")

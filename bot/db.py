@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -55,7 +57,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.lock_wait_s = float(lock_wait_s)
-        kwargs = {"future": True, "pool_pre_ping": True}
+        # hide_parameters: a failing statement's error (and so the log) never shows the values.
+        kwargs = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
         wait_ms = int(lock_wait_s * 1000)
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": lock_wait_s, "check_same_thread": False}
@@ -115,3 +118,10 @@ class Database:
     def migrate(self) -> None:
         """Applies every pending migration."""
         command.upgrade(self.alembic_config(), "head")
+
+    def revisions(self) -> tuple[set[str], set[str]]:
+        """The schema revisions the database is at, and the ones this code needs."""
+        heads = set(ScriptDirectory.from_config(self.alembic_config()).get_heads())
+        with self.engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        return current, heads

@@ -84,6 +84,11 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
     top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
     lines.append(texts.DIGEST_TOP.format(members="，".join(
         f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))
+    from .outbox import failed_to_members
+
+    failed = failed_to_members(session, branch.id, start, end)
+    if failed:   # members who missed cards or reminders: the operator has to look (#16)
+        lines.append(texts.DIGEST_FAILED.format(n=sum(failed.values()), members="、".join(failed)))
     link = digest_link(bot, branch.id, start, end)
     if link:
         lines.append(link)

@@ -1,6 +1,7 @@
 """Dispatch: who wrote, then the active flow, a flow's entry, or the handler for the kind."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import handlers
@@ -10,21 +11,25 @@ from .models import Resident
 from .outbox import PARKED, release_parked
 from .replies import Reply
 
+log = logging.getLogger(__name__)
 # The 48-hour window is counted in hours: a write per message would only cost throughput.
 INBOUND_PRECISION = timedelta(minutes=5)
 
 
 def note_sender(ctx: Context) -> None:
-    """Records a resident's message: known from now on, and inside the 48-hour window again."""
-    if ctx.inbound.channel != "wechat":
+    """Records a resident's message: known from now on, and inside the 48-hour window again.
+
+    Only what WeChat counts as the resident's own action (a message, a follow, a scan, a
+    click) does this: releasing parked replies on a delivery report would fail with 45015
+    again and queue another notice, whose report would release them again, forever.
+    """
+    if ctx.inbound.channel != "wechat" or not ctx.inbound.opens_window:
         return
     resident = ctx.resident()
     if resident is None:
         ctx.session.add(Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True))
         ctx.session.flush()
         resident = ctx.resident()   # nothing was remembered yet, so this finds the new row
-    if ctx.inbound.kind == "event.unsubscribe":
-        return
     if resident.last_inbound_at is None or ctx.now - resident.last_inbound_at > INBOUND_PRECISION:
         resident.last_inbound_at = ctx.now
     if ctx.redis.sismember(PARKED, ctx.inbound.user):
@@ -34,7 +39,14 @@ def note_sender(ctx: Context) -> None:
 
 
 def dispatch(ctx: Context) -> list[Reply]:
-    """Finds who answers this message and returns their replies."""
+    """Finds who answers this message and returns their replies.
+
+    An event the platform sends on its own (delivery reports, LOCATION reports, contact and
+    approval changes…) is recorded in the log and the metrics and answers nothing.
+    """
+    if not ctx.inbound.by_person:
+        log.info("%s system event %r recorded and ignored", ctx.inbound.channel, ctx.inbound.event)
+        return []
     note_sender(ctx)
     replies = ctx.bot.engine.handle(ctx)
     if replies is None:

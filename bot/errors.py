@@ -9,6 +9,10 @@ class ConfigError(BotError):
     """A setting is missing or invalid; the message names the key and the fix."""
 
 
+class SchemaError(ConfigError):
+    """The database is not at the schema this code needs; the message names the command to run."""
+
+
 class OrgFileError(BotError):
     """The organisation file is invalid; the message names the line and the reason."""
 

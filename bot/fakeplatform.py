@@ -28,7 +28,9 @@ ERRMSG = {
     40014: "invalid access_token",
     40029: "invalid code",
     42001: "access_token expired",
+    42014: "task_id exist",
     45009: "reach max api daily quota limit",
+    60003: "department not found",
     45015: "response out of time limit",
     45047: "out of response count limit",
     -1: "system error",
@@ -52,6 +54,10 @@ class FakePlatform:
         self.oauth_user: str | None = None       # who "opens" the authorize page next
         self.late_s = 0.0                    # #17: accept sends, but answer this late
         self._wecom_seen: dict = {}          # #17: WeCom's duplicate check
+        self.task_ids: set[str] = set()      # WeCom refuses a card whose task_id it has seen
+        # WeCom contacts (department/list, user/list), in the API's own shapes.
+        self.departments: list[dict] = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
+        self.users: list[dict] = []
 
     # -- control --------------------------------------------------------------
 
@@ -118,6 +124,9 @@ class FakePlatform:
             self.oauth_user = userid
             self.late_s = 0.0
             self._wecom_seen.clear()
+            self.task_ids.clear()
+            self.departments = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
+            self.users = []
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""
@@ -201,10 +210,21 @@ class FakePlatform:
                 return self._error(platform, endpoint, 40029)
             self._record(platform, endpoint, True)
             return jsonify(errcode=0, errmsg="ok", **answer)
+        if platform == "wecom" and endpoint in ("department/list", "user/list"):
+            return self._contacts(endpoint)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
+        # WeCom's duplicate check drops a repeated message (answered ok) before it looks at task ids.
+        repeat = platform == "wecom" and self._wecom_repeat(endpoint, body)
+        task_id = ((body or {}).get("template_card") or {}).get("task_id")
+        if task_id and not repeat:
+            with self._lock:
+                seen = task_id in self.task_ids
+                self.task_ids.add(task_id)
+            if seen:
+                return self._error(platform, endpoint, 42014, body)
         entry = self._record(platform, endpoint, True, body)
-        if platform == "wecom" and self._wecom_repeat(endpoint, body):
+        if repeat:
             entry["dropped"] = True     # accepted and answered ok, but not delivered again
         if endpoint in SENDS and self.late_s:
             time.sleep(self.late_s)              # taken already; the answer comes late
@@ -229,9 +249,33 @@ class FakePlatform:
         self._record(platform, endpoint, True, {"type": kind, "media_id": media_id, "bytes": len(data)})
         return jsonify(type=kind, media_id=media_id, created_at=int(time.time()))
 
+    def _contacts(self, endpoint: str):
+        """department/list?id= (that department and all below) and user/list?department_id=&fetch_child=."""
+        with self._lock:
+            departments, users = list(self.departments), list(self.users)
+        root = request.args.get("id" if endpoint == "department/list" else "department_id", type=int)
+        if root is None or not any(d["id"] == root for d in departments):
+            return self._error("wecom", endpoint, 60003)
+        below, frontier = {root}, {root}
+        while frontier:
+            frontier = {d["id"] for d in departments if d.get("parentid") in frontier} - below
+            below |= frontier
+        self._record("wecom", endpoint, True)
+        if endpoint == "department/list":
+            return jsonify(errcode=0, errmsg="ok", department=[d for d in departments if d["id"] in below])
+        wanted = below if request.args.get("fetch_child") == "1" else {root}
+        return jsonify(errcode=0, errmsg="ok", userlist=[u for u in users if set(u.get("department", [])) & wanted])
+
     def blueprint(self) -> Blueprint:
         """The fake's routes: /<platform>/cgi-bin/… plus /_control for tests and the console."""
         bp = Blueprint("fake_platform", __name__)
+
+        @bp.get("/")
+        def index():
+            """What the fake has received, newest last (the banner's link)."""
+            with self._lock:
+                calls = [{k: c[k] for k in ("seq", "platform", "endpoint", "ok", "errcode")} for c in self.calls[-50:]]
+            return jsonify(fake_platform=True, calls=calls)
 
         @bp.get("/wechat/cgi-bin/token")
         def mp_token():

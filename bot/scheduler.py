@@ -87,7 +87,9 @@ JOB_ERRORS = kv.key("job-errors")
 
 
 def run_job(bot, name: str, fn) -> bool:
-    """Runs one job; a failure is logged and reported (GET /api/v1/health), never raised."""
+    """Runs one job; a failure is logged and reported (GET /api/v1/health, /metrics), never raised."""
+    from .ops.metrics import record_job
+
     try:
         fn(bot)
     except Exception as exc:  # the job-wrapper edge: log, report, keep the scheduler alive
@@ -96,7 +98,9 @@ def run_job(bot, name: str, fn) -> bool:
             bot.redis.hset(JOB_ERRORS, name, f"{bot.clock.now().isoformat()} {type(exc).__name__}: {exc}"[:500])
         except Exception:
             log.exception("could not report the failure of %s", name)
+        record_job(bot.redis, name, ok=False)
         return False
+    record_job(bot.redis, name, ok=True)
     return True
 
 

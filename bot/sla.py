@@ -16,7 +16,7 @@ from .db import insert_ignore
 from .models import Branch, Member, SlaNotice, Ticket
 from .outbox import enqueue
 from .privacy import mask_pii
-from .replies import to_member
+from .replies import Reply, to_member
 from .tickets import RUNNING_STATUSES, local_time
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,49 @@ def _left(now, due) -> str:
     return f"{minutes // 60}小时{minutes % 60}分钟" if minutes >= 60 else f"{minutes}分钟"
 
 
+# A batch goes as WeCom markdown (at most 4096 bytes); a longer one is split.
+BATCH_BYTES = 4000
+
+
+def _batch_line(bot, ticket, stage, level, due, assignee) -> str:
+    link = str(bot.cfg["sla"].get("ticket_link") or "")
+    no = f"[{ticket.no}]({link.format(no=ticket.no)})" if link else ticket.no
+    return texts.SLA_BATCH_LINE.format(no=no, stage=texts.STAGE_NAMES[stage], due=local_time(due, bot.tz),
+                                       assignee=assignee.name if assignee else texts.SLA_UNASSIGNED)
+
+
+def batched(notices: dict) -> list:
+    """One message per person per sweep: alone as it was, or several as one list (split at 4000 bytes)."""
+    replies = []
+    for to, items in notices.items():
+        if len(items) == 1:
+            replies.append(to_member(to, items[0][1]))
+            continue
+        lines = []
+        for level, head in (("escalate", texts.SLA_BATCH_ESCALATE), ("remind", texts.SLA_BATCH_REMIND)):
+            mine = [line for lvl, _, line in items if lvl == level]
+            if mine:
+                lines += [head.format(n=len(mine)), *mine]
+        chunk: list[str] = []
+        for line in lines:
+            if chunk and len("\n".join([*chunk, line, texts.SLA_BATCH_FOOT]).encode()) > BATCH_BYTES:
+                replies.append(_markdown(to, chunk))
+                chunk = []
+            chunk.append(line)
+        replies.append(_markdown(to, chunk))
+    return replies
+
+
+def _markdown(to: str, lines: list[str]) -> Reply:
+    return Reply("wecom", to, "markdown", {"content": "\n".join([*lines, texts.SLA_BATCH_FOOT])})
+
+
 def sweep_sla(bot, limit: int = 500) -> int:
-    """Sends the reminders and escalations that have come due; returns how many."""
+    """Sends the reminders and escalations that have come due, one message per person; returns how many."""
     now = bot.clock.now()
     quiet = bot.calendar.in_quiet_hours(now, bot.cfg["sla"]["quiet_hours"])
     sent = 0
+    notices: dict[str, list] = {}
     with bot.db.session() as session:
         for stage, level, moment in CHECKS:
             done = exists().where(SlaNotice.ticket_id == Ticket.id, SlaNotice.stage == stage,
@@ -73,6 +111,8 @@ def sweep_sla(bot, limit: int = 500) -> int:
                     to = secretary or ticket.assignee_id
                     message = texts.SLA_ESCALATE.format(assignee=assignee.name if assignee else "未分派", **words)
                 if to:
-                    enqueue(session, [to_member(to, message)], now)
+                    notices.setdefault(to, []).append(
+                        (level, message, _batch_line(bot, ticket, stage, level, due, assignee)))
                     sent += 1
+        enqueue(session, batched(notices), now)
     return sent

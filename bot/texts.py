@@ -373,3 +373,15 @@ DRAFT_LOST = {
     "leave_message": "刚才的留言草稿没保存下来，请重新发送“留言”",
     "book_service": "刚才的预约草稿没保存下来，请重新发送“预约”",
 }
+
+# -- #16 ready for a real account --
+SLA_BATCH_ESCALATE = "【超期督办】{n}件工单已超过时限，请督办："
+SLA_BATCH_REMIND = "【提醒】{n}件工单临近时限，请尽快处理："
+SLA_BATCH_LINE = "· {no} {stage}时限{due}（{assignee}）"
+SLA_BATCH_FOOT = "发送“工单 编号”查看详情。"
+SLA_UNASSIGNED = "未分派"
+NOTICE_SHORT = "您的留言有新回复"
+DIGEST_FAILED = "**未送达消息**：{n} 条（{members}），请管理员在 /api/v1/health 查看原因"
+# The WeCom app menu's keys and the member command each one runs.
+WECOM_MENU_COMMANDS = {"MY_QUEUE": "我的工单", "OVERDUE": "督办", "CHECKIN": "签到", "POINTS": "积分",
+                       "HELP": "帮助"}

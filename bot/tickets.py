@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -273,7 +274,8 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         "card_type": "button_interaction",
         "main_title": {"title": title[:26], "desc": ticket.category},
         "sub_title_text": description[:500],
-        "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}",
+        # Unique per card: a transfer and a transfer back within one second made two cards alike.
+        "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}-{secrets.token_hex(4)}",
         "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
                         for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
     }

@@ -14,6 +14,8 @@ from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
+from .ops.logs import user_hash
+from .ops.metrics import metric_kind, record_callback
 from .reliability import inbox
 from .reliability.dberrors import is_duplicate, is_outage
 from .reliability.deadline import NO_DEADLINE, Deadline
@@ -256,6 +258,7 @@ def callback(channel: str) -> Response:
     """Verify → decrypt → parse → dedupe → lock → dispatch → encrypted passive reply."""
     bot = current_bot()
     wire = bot.wires[channel]
+    started = time.monotonic()
     try:
         if request.method == "GET":
             return _plain(wire.verify_url(request.args))
@@ -264,15 +267,23 @@ def callback(channel: str) -> Response:
         inbound = to_inbound(channel, wire.open(request.args, body))
     except BadRequest as exc:
         log.info("%s callback refused (400): %s", channel, exc)
+        record_callback(bot.redis, channel, "-", "bad_request", time.monotonic() - started)
         return _plain("bad request", 400)
     except Forbidden as exc:
         log.info("%s callback refused (403): %s", channel, exc)
+        record_callback(bot.redis, channel, "-", "forbidden", time.monotonic() - started)
         return _plain("forbidden", 403)
+    outcome = "handled" if inbound.by_person else "ignored"
     try:
         xml = handle_once(bot, inbound)
     except Exception:  # Redis unreachable and the like: still never a 500 to the platform
         log.exception("pipeline failed for %s %s from %s", channel, inbound.kind, inbound.user)
-        xml = passive_xml(bot, inbound, texts.APOLOGY)
+        xml, outcome = passive_xml(bot, inbound, texts.APOLOGY), "error"
+    seconds = time.monotonic() - started
+    record_callback(bot.redis, channel, metric_kind(inbound), outcome, seconds)
+    log.info("%s %s %s in %.0f ms", channel, metric_kind(inbound), outcome, seconds * 1000,
+             extra={"channel": channel, "kind": metric_kind(inbound), "outcome": outcome,
+                    "user": user_hash(inbound.user), "duration_ms": round(seconds * 1000, 1)})
     if not xml:
         return _plain("success")
     sealed = wire.seal(xml, request.args.get("nonce", ""), bot.clock.timestamp())

@@ -46,4 +46,5 @@ from . import (  # noqa: E402,F401
     unknown,
     voice,
     wecom,
+    wecom_menu,
 )

@@ -48,5 +48,7 @@ def scanned(ctx):
 @handles("wechat", "event.unsubscribe")
 def unsubscribed(ctx):
     """Remembers that the resident left; nothing can be sent to them now."""
-    ctx.resident().subscribed = False
+    resident = ctx.resident()
+    if resident is not None:   # someone the bot never heard from is not recorded now
+        resident.subscribed = False
     return []

@@ -8,13 +8,15 @@ import os
 import re
 import socket
 import threading
+import uuid
 from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from bot import create_app
@@ -203,3 +205,21 @@ def deliver(bot):
     """Runs the outbox worker once, as the background worker would."""
     worker = OutboxWorker(bot)
     return worker.run_once
+
+
+@pytest.fixture
+def fresh_database(database_url, tmp_path):
+    """An empty database of the kind the run uses: a new PostgreSQL database, or a new SQLite file."""
+    if not database_url.startswith("postgresql"):
+        yield "sqlite:///" + str(tmp_path / "fresh.db")
+        return
+    name = f"bot_fresh_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

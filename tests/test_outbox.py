@@ -155,7 +155,8 @@ def test_a_parked_message_triggers_the_configured_template_notice(bot, fake, del
     deliver()
     [notice] = [c for c in fake.sent("wechat", "o-alice") if c["endpoint"] == "message/template/send"]
     assert notice["json"]["template_id"] == "TPL-1"
-    assert notice["json"]["data"]["keyword1"]["value"] == "您的留言已办结"
+    assert notice["json"]["data"]["thing1"]["value"] == "您的留言已办结"
+    assert set(notice["json"]["data"]) == {"thing1", "time2"}   # no first / remark (not shown since 2023)
 
 
 def test_the_parked_index_is_rebuilt_when_redis_lost_it(bot, fake, people, deliver):
