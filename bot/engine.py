@@ -169,7 +169,13 @@ class FlowEngine:
             state = json.loads(raw)
         except ValueError:
             return None
-        return state if isinstance(state, dict) else None
+        if not isinstance(state, dict):
+            return None
+        # The TTL counts on the bot's clock too, so an abandoned conversation is forgotten at the
+        # same moment whatever Redis's own expiry (which only cleans up) says.
+        if isinstance(state.get("until"), (int, float)) and ctx.now.timestamp() > state["until"]:
+            return None
+        return state
 
     def _save_later(self, ctx, state: dict | None) -> None:
         key = self.state_key(ctx.inbound)
@@ -177,6 +183,7 @@ class FlowEngine:
             ctx.after_commit.append(lambda: ctx.redis.delete(key))
             return
         ttl = self.flows[state["flow"]].ttl_s or self.default_ttl_s
+        state["until"] = int(ctx.now.timestamp()) + ttl
         # Serialised at commit, so what the next question's `ask` stores is kept too.
         ctx.after_commit.append(lambda: ctx.redis.set(key, json.dumps(state, ensure_ascii=False), ex=ttl))
 

@@ -270,6 +270,8 @@ def _hours(value: float) -> str:
 def handle_confirm(turn):
     """确认 creates the ticket; 关注 follows the similar one instead."""
     ctx = turn.ctx
+    if turn.inbound.kind == "location":
+        return handle_place(turn)      # a place shared at the end replaces the one given
     said = turn.inbound.text
     resident = ctx.resident()
     duplicate = turn.data.get("duplicate")
