@@ -48,6 +48,7 @@ async function poll(pane) {
   if (!user) return;
   const res = await fetch(`api/pushes?user=${encodeURIComponent(user)}&since=${seen[pane]}`);
   const data = await res.json();
+  if (userOf(pane) !== user) return;  // the person changed while this was on its way
   for (const item of data.items) {
     seen[pane] = Math.max(seen[pane], item.seq);
     if (item.kind === "template_card") add(pane, "push", card(item));
@@ -56,8 +57,10 @@ async function poll(pane) {
 }
 
 async function refreshTicket() {
-  const res = await fetch(`api/ticket?resident=${encodeURIComponent(userOf("resident"))}`);
+  const asked = userOf("resident");
+  const res = await fetch(`api/ticket?resident=${encodeURIComponent(asked)}`);
   const { ticket } = await res.json();
+  if (userOf("resident") !== asked) return;
   const body = $("#ticket-body");
   if (!ticket) { body.innerHTML = '<p class="muted">居民提交留言后显示在这里。</p>'; return; }
   const rows = [["编号", ticket.no], ["状态", ticket.status], ["分类", ticket.category], ["优先级", ticket.priority],
@@ -101,7 +104,13 @@ async function init() {
     send("resident", "location", [at[0] + 0.0003, at[1] + 0.0002, g ? g.name : "当前位置"], "［位置］");
   });
   $("#member-id").addEventListener("change", () => { seen.member = 0; $("#member-chat").innerHTML = ""; });
-  setInterval(() => { poll("resident"); poll("member"); }, 800);
+  // Another resident id: their own conversation and ticket, not the previous one's.
+  let typing = null;
+  const residentChanged = () => { seen.resident = 0; $("#resident-chat").innerHTML = ""; refreshTicket(); };
+  $("#resident-id").addEventListener("change", residentChanged);
+  $("#resident-id").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(residentChanged, 400); });
+  let tick = 0;
+  setInterval(() => { poll("resident"); poll("member"); if (++tick % 4 === 0) refreshTicket(); }, 800);
   refreshTicket();
 }
 init();
