@@ -22,6 +22,7 @@ from .models import (
 )
 from .privacy import mask_name, mask_openid, mask_pii
 from .replies import Reply, to_member, to_resident
+from .talk.dates import plain
 from .tickets import (
     OPEN_STATUSES,
     RUNNING_STATUSES,
@@ -92,7 +93,8 @@ def accept(ctx, member: Member, ticket: Ticket) -> list[Reply]:
     record_event(ctx.session, ticket, "accepted", _actor(member), ctx.now)
     return [ctx.reply(texts.W_ACCEPTED.format(no=ticket.no, reply_due=when(ctx, ticket.reply_due_at))),
             *_tell_resident(ctx, ticket, texts.R_ACCEPTED.format(
-                no=ticket.no, member=mask_name(member.name), reply_due=when(ctx, ticket.reply_due_at)))]
+                no=ticket.no, member=mask_name(member.name),
+                reply_due=plain(ctx, ticket.reply_due_at, ticket.priority == "urgent")))]
 
 
 def _answered(ticket: Ticket, now) -> None:

@@ -287,3 +287,12 @@ def test_8_my_data_names_appointment_states_in_words(bot, conversation):
     ])
     with bot.db.session() as session:
         assert session.scalar(select(Appointment.status)) == "cancelled"
+
+
+def test_8_residents_read_days_and_parts_of_the_day_not_minutes(bot, conversation):
+    conversation.play([
+        *files("o-rui"),
+        ("pm01", "says", "接单 {tail}", "已接单"),
+        ("o-rui", "hears", None, ("已由党员张*接单", "后天（11月22日）上午前答复您", "!10:00")),
+        ("o-rui", "says", "查询", ("{no}", "后天（11月22日）上午前答复", "!10:00")),
+    ])

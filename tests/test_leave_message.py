@@ -288,7 +288,7 @@ def test_my_tickets_lists_status_masked_assignee_and_due(bot, people):
     listing = uma.clicks("MY_TICKETS")
     [ticket] = tickets(bot)
     assert ticket.no in listing and "已分派" in listing and "张*" in listing and "张三" not in listing
-    assert "11月21日 10:00前响应" in listing and "暂无答复" in listing
+    assert "明天（11月21日）上午前响应" in listing and "暂无答复" in listing
 
 
 def test_two_residents_at_the_same_time(bot, people):
