@@ -280,6 +280,11 @@ def handle_confirm(turn):
         follow_ticket(ctx, resident, ticket)
         return Finish([turn.reply(texts.LM_FOLLOWED.format(no=ticket.no))])
     if not words.is_yes(said) and said not in texts.SUBMIT_ANYWAY_WORDS:
+        if turn.inbound.kind in ("text", "voice") and is_meaningful(said) \
+                and len(said) >= int(_opts(turn)["min_chars"]) and not words.is_answer_word(said):
+            # More words about the problem join the description; the summary is shown again.
+            full = _add_text(turn, said)
+            return Retry(full) if full else Next(S.AWAIT_CONFIRM, [turn.reply(texts.LM_TEXT_ADDED_AT_PHOTOS)])
         return Retry(texts.LM_CONFIRM_HINT)
     refusal = _over_daily_limit(turn)
     if refusal:

@@ -96,9 +96,10 @@ def test_2_an_offered_description_grows_and_can_be_used_redone_or_gone_back_to(b
         ("o-carol", "says", "用这段", "如有现场照片"),
         ("o-carol", "says", "没有照片", "问题发生在哪里"),
         ("o-carol", "says", "不变", ("请核对", "天花板都泡坏了")),
+        ("o-carol", "says", "晚上十点以后家里有人", ("补充到问题描述", "请核对", "晚上十点以后家里有人")),
         ("o-carol", "says", "好的", "留言已提交"),
     ])
-    assert ticket(bot).text == LEAK + "\n楼上502一直没人"
+    assert ticket(bot).text == LEAK + "\n楼上502一直没人\n晚上十点以后家里有人"
 
 
 def test_2_a_description_cannot_grow_past_the_limit(bot, settings, people_factory, conversation):
