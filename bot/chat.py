@@ -28,7 +28,11 @@ def _show_pushes(url: str, user: str, stop: threading.Event) -> None:
             calls = requests.get(f"{url}/_fake/_control/calls", params={"since": seen}, timeout=5).json()
         except (requests.RequestException, ValueError):
             calls = []
+        if not isinstance(calls, list):    # no fake platform there (e.g. a production server)
+            calls = []
         for call in calls:
+            if not isinstance(call, dict) or not isinstance(call.get("seq"), int):
+                continue
             seen = max(seen, call["seq"])
             body = call.get("json") or {}
             if call.get("ok") and body.get("touser") == user:

@@ -1,6 +1,8 @@
 """`python -m bot chat` answers every typed line with a line, never a traceback."""
 import threading
 
+import pytest
+
 from werkzeug.serving import make_server
 
 from bot.chat import chat
@@ -31,6 +33,7 @@ def test_no_server_and_bad_lines_get_one_clear_line_each(settings, tmp_path, mon
     assert not any("Traceback" in line for line in out)
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_against_a_running_bot_lines_become_messages(settings, tmp_path, monkeypatch, people_factory):
     settings["security"] = {"replay_window_s": 0}    # the terminal signs with the wall clock
     app, _ = people_factory(settings)

@@ -16,7 +16,20 @@ function add(pane, cls, content) {
 
 function userOf(pane) { return pane === "resident" ? $("#resident-id").value.trim() : $("#member-id").value; }
 
+// Whose conversation the resident pane shows; another id typed there starts a fresh pane.
+let shownResident = null;
+
+function showResident() {
+  const user = userOf("resident");
+  if (user === shownResident) return;
+  shownResident = user;
+  seen.resident = 0;
+  $("#resident-chat").innerHTML = "";
+  refreshTicket();
+}
+
 async function send(pane, kind, value, shown) {
+  if (pane === "resident") showResident();
   if (shown) add(pane, "me", shown);
   const res = await fetch("api/send", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ role: pane, user: userOf(pane), kind, value }) });
@@ -106,9 +119,9 @@ async function init() {
   $("#member-id").addEventListener("change", () => { seen.member = 0; $("#member-chat").innerHTML = ""; });
   // Another resident id: their own conversation and ticket, not the previous one's.
   let typing = null;
-  const residentChanged = () => { seen.resident = 0; $("#resident-chat").innerHTML = ""; refreshTicket(); };
-  $("#resident-id").addEventListener("change", residentChanged);
-  $("#resident-id").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(residentChanged, 400); });
+  shownResident = userOf("resident");
+  $("#resident-id").addEventListener("change", showResident);
+  $("#resident-id").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(showResident, 400); });
   let tick = 0;
   setInterval(() => { poll("resident"); poll("member"); if (++tick % 4 === 0) refreshTicket(); }, 800);
   refreshTicket();
