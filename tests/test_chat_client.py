@@ -2,7 +2,6 @@
 import threading
 
 import pytest
-
 from werkzeug.serving import make_server
 
 from bot.chat import chat
