@@ -5,6 +5,7 @@ REACH says how a person gets to each state; a flow or state missing from it fail
 `test_reach_covers_every_flow_and_state`, so a new flow cannot skip these tests.
 """
 import json
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -140,11 +141,19 @@ def test_two_people_in_the_same_state_do_not_touch_each_other(bot, conversation,
     flow = flow_of(name)
     one, two = PEOPLE[flow.channel]
     reach(bot, conversation, name, state, one)
-    _, saved_two = reach(bot, conversation, name, state, two)
-    assert person(people, flow.channel, one).says("取消") == flow.cancelled
+    reach(bot, conversation, name, state, two)
+    answers = {}
+
+    def talk(who, said):
+        answers[who] = person(people, flow.channel, who).says(said)
+    threads = [threading.Thread(target=talk, args=(one, "取消")), threading.Thread(target=talk, args=(two, "帮助"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers[one] == flow.cancelled and answers[two].startswith(flow.help)
     assert state_of(bot, flow.channel, one) is None
     assert state_of(bot, flow.channel, two)["state"] == state
-    assert person(people, flow.channel, two).says("帮助").startswith(flow.help)
 
 
 RESIDENT_STATES = [s for s in ALL_STATES if flow_of(s[0]).channel == "wechat"]
