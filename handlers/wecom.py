@@ -61,7 +61,12 @@ def run_command(ctx, member, said: str):
         ticket = work.ticket_for(ctx, member, no, verb)
         _check_assignee(ctx, member, rest)
         return work.assign(ctx, member, ticket, rest)
-    return ACTS[verb](ctx, member, work.ticket_for(ctx, member, no, verb), rest)
+    ticket = work.ticket_for(ctx, member, no, verb)
+    replies = ACTS[verb](ctx, member, ticket, rest)
+    if verb == "回复" and replies:
+        # The member sees exactly what the resident was sent.
+        replies = [ctx.reply(texts.W_REPLIED_ECHO.format(no=ticket.no, text=rest)), *replies[1:]]
+    return replies
 
 
 def _check_assignee(ctx, secretary, name: str) -> None:
