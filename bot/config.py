@@ -79,6 +79,19 @@ DEFAULTS: dict = {
         "max_chars": 2000,
         "offer_ticket_chars": 20,
         "max_tickets_per_day": 5,
+        # A shared location farther than this from every grid centre is refused (0: accept any).
+        "max_km_from_grid": 20,
+    },
+    # Safety advice sent before the summary of an urgent message (#13): which words call for
+    # which advice; the advice texts are in bot/texts.py SAFETY_ADVICE unless advice: {kind: text}.
+    "safety": {
+        "words": {
+            "gas": ["燃气", "煤气", "天然气", "漏气", "液化气"],
+            "fire": ["着火", "失火", "火灾", "冒烟", "起火"],
+            "electric": ["触电", "漏电", "电线掉", "电线断"],
+            "person": ["老人摔倒", "摔倒", "晕倒", "昏迷", "被困", "救命", "受伤"],
+        },
+        "advice": {},
     },
     "flows": {"ttl_s": 1800},
     "rating": {"expire_days": 7},
@@ -350,6 +363,11 @@ def validate(cfg: dict) -> None:
         raise ConfigError("log.format must be text or json")
     if str((cfg.get("log") or {}).get("level") or "").upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("log.level must be DEBUG, INFO, WARNING or ERROR")
+    _number(cfg, "leave_message.max_km_from_grid", 0, float)
+    from .talk import safety
+    problem = safety.check(cfg)
+    if problem:
+        raise ConfigError(problem)
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):

@@ -3,8 +3,13 @@
 A flow names its states (a StrEnum), its entry words and menu keys, one Step per state
 and a TTL. A step's `ask` says what the state wants; its `handle` reads the answer and
 returns Next(state), Retry(hint) or Finish(replies). 取消 / 返回 / 帮助 work in every
-state. State is read after the per-user lock is taken and written only after the
-database transaction of the same message has committed.
+state. Before a step reads the words, the channel's interrupt (registered with the flows)
+may claim the message: a member command ends a pending wait, a resident's 查询 is answered
+and the question asked again, a QR scan binds the grid, unfollowing ends the flow. Typing
+another flow's entry word after the first step asks before leaving the current one. Events a
+flow does not take go to their handler and leave the flow as it was. State is read after
+the per-user lock is taken and written only after the database transaction of the same
+message has committed.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from . import kv, texts
 from .errors import BotError, RegistrationError
 from .reliability import drafts
 from .replies import Reply
+from .talk import words
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,21 @@ class Flow:
     # Ends in a database write (#17): a draft id is carried into the row it creates, and
     # a draft Redis lost is told as such (texts.DRAFT_LOST[name]).
     durable: bool = False
+    accepts: tuple = ("text", "voice")  # inbound kinds a step reads; events not listed go to handlers
+    title: str = ""         # how the flow is named when asking whether to leave it
+    cancelled: str = texts.CANCELLED
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    """A message the channel answers itself in the middle of a flow.
+
+    `end` closes the flow (a member's command, unfollowing); otherwise the current
+    question is asked again after the replies.
+    """
+
+    replies: list
+    end: bool = False
 
 
 @dataclass
@@ -77,6 +98,12 @@ class Turn:
 
     ctx: object
     data: dict
+    state: dict | None = None
+
+    def forget_history(self) -> None:
+        """Starts this step afresh: 返回 cannot lead back past it (e.g. after 重新描述)."""
+        if self.state is not None:
+            self.state["history"] = []
 
     @property
     def inbound(self):
@@ -94,6 +121,7 @@ class FlowEngine:
         self.flows: dict[str, Flow] = {}
         self.default_ttl_s = default_ttl_s
         self._frozen = False
+        self.interrupts: dict[str, Callable] = {}
 
     # -- declaration ------------------------------------------------------------
 
@@ -123,6 +151,12 @@ class FlowEngine:
         self.flows[flow.name] = flow
         return flow
 
+    def interrupt(self, channel: str, fn: Callable) -> None:
+        """Registers what a channel answers in the middle of any flow (see Interrupt)."""
+        if self._frozen:
+            raise RegistrationError(f"interrupt for {channel!r} registered after start-up")
+        self.interrupts[channel] = fn
+
     def freeze(self) -> None:
         """Ends registration: the set of flows is fixed once the app has started."""
         self._frozen = True
@@ -142,7 +176,13 @@ class FlowEngine:
             state = json.loads(raw)
         except ValueError:
             return None
-        return state if isinstance(state, dict) else None
+        if not isinstance(state, dict):
+            return None
+        # The TTL counts on the bot's clock too, so an abandoned conversation is forgotten at the
+        # same moment whatever Redis's own expiry (which only cleans up) says.
+        if isinstance(state.get("until"), (int, float)) and ctx.now.timestamp() > state["until"]:
+            return None
+        return state
 
     def _save_later(self, ctx, state: dict | None) -> None:
         key = self.state_key(ctx.inbound)
@@ -152,6 +192,7 @@ class FlowEngine:
             ctx.after_commit.append(lambda: ctx.redis.delete(key))
             return
         ttl = self.flows[state["flow"]].ttl_s or self.default_ttl_s
+        state["until"] = int(ctx.now.timestamp()) + ttl
         # Serialised at commit, so what the next question's `ask` stores is kept too.
         ctx.after_commit.append(lambda: ctx.redis.set(key, json.dumps(state, ensure_ascii=False), ex=ttl))
 
@@ -172,32 +213,60 @@ class FlowEngine:
         """Runs the message through the person's flow; None when no flow takes it."""
         state = self.load(ctx)
         entry = self.entry_for(ctx.inbound)
-        if entry is not None and (state is None or state.get("flow") != entry.name
-                                  or ctx.inbound.kind == "event.click"):
-            return self._start(ctx, entry)
-        if state is None:
-            return self._lost_draft(ctx)
-        flow = self.flows.get(state.get("flow"))
-        if flow is None or state.get("state") not in [s.value for s in flow.states]:
+        flow = self.flows.get(state.get("flow")) if state else None
+        if state is not None and (flow is None or state.get("state") not in [s.value for s in flow.states]):
             log.warning("dropping stale flow state %r for %s", state, ctx.inbound.user)
             self._save_later(ctx, None)
-            return None
+            state = flow = None
+        if state is None:
+            return self._start(ctx, entry) if entry is not None else self._lost_draft(ctx)
         current = flow.states(state["state"])
-        turn = Turn(ctx, state.setdefault("data", {}))
+        turn = Turn(ctx, state.setdefault("data", {}), state)
         said = ctx.inbound.text
-        if said in texts.CANCEL_WORDS:
+        switch_to = self.flows.get(state.pop("switch_to", None) or "")
+        if switch_to is not None:
+            if words.is_yes(said):
+                return self._start(ctx, switch_to)
+            if words.is_no(said):
+                self._save_later(ctx, state)
+                return self._ask(flow, current, turn)
+        if entry is not None:
+            clicked = ctx.inbound.kind == "event.click"
+            if entry.name == flow.name and not clicked:
+                self._save_later(ctx, state)
+                return [ctx.reply(texts.FLOW_ALREADY.format(flow=flow.title or flow.name)),
+                        *self._ask(flow, current, turn)]
+            if clicked or not (state.get("history") or turn.data.get("text")):
+                return self._start(ctx, entry)
+            state["switch_to"] = entry.name
+            self._save_later(ctx, state)
+            return [ctx.reply(texts.FLOW_SWITCH_ASK.format(current=flow.title or flow.name,
+                                                           next=entry.title or entry.name))]
+        if words.is_cancel(said):
             self._save_later(ctx, None)
-            return [ctx.reply(texts.CANCELLED)]
-        if said in texts.BACK_WORDS:
+            return [ctx.reply(flow.cancelled)]
+        if words.is_back(said):
             history = state.setdefault("history", [])
             if not history:
+                self._save_later(ctx, state)
                 return [ctx.reply(texts.NOTHING_TO_GO_BACK), *self._ask(flow, current, turn)]
             previous = flow.states(history.pop())
             state["state"] = previous.value
             self._save_later(ctx, state)
             return self._ask(flow, previous, turn)
-        if said in texts.HELP_WORDS:
+        if words.is_help(said):
+            self._save_later(ctx, state)
             return [ctx.reply(flow.help), *self._ask(flow, current, turn)]
+        interrupt = self.interrupts.get(ctx.inbound.channel)
+        claimed = interrupt(ctx, flow, current, turn) if interrupt is not None else None
+        if claimed is not None:
+            if claimed.end:
+                self._save_later(ctx, None)
+                return list(claimed.replies)
+            self._save_later(ctx, state)
+            return [*claimed.replies, *self._ask(flow, current, turn)]
+        if ctx.inbound.kind.startswith("event.") and ctx.inbound.kind not in flow.accepts:
+            return None   # the event's handler answers; the flow waits as it was
         outcome = flow.steps[current].handle(turn)
         return self._apply(ctx, flow, state, current, turn, outcome)
 
@@ -214,7 +283,7 @@ class FlowEngine:
         state = {"flow": flow.name, "state": flow.first.value, "data": {}, "history": []}
         if flow.durable:
             drafts.begin(ctx, flow.name, state["data"])
-        turn = Turn(ctx, state["data"])
+        turn = Turn(ctx, state["data"], state)
         if flow.start is not None:
             outcome = flow.start(turn)
             if isinstance(outcome, Finish):

@@ -1,14 +1,39 @@
 """Every sentence residents and members read, in one place, so wording changes touch no logic."""
 
-# -- words a person types ------------------------------------------------------
-CANCEL_WORDS = ("取消", "退出", "算了")
-BACK_WORDS = ("返回", "上一步")
-HELP_WORDS = ("帮助", "?", "？", "help")
-CONFIRM_WORDS = ("确认", "确定", "提交", "是", "好", "1")
-SKIP_WORDS = ("跳过", "没有", "无", "不用", "完成", "好了")
-KEEP_GRID_WORDS = ("不变", "默认", "就这里", "本网格")
-FOLLOW_WORDS = ("关注",)
+# -- words a person types (#13: one table per answer kind, read through bot.talk.words) -------
+# Compared after bot.talk.words.normalise: full-width digits and letters made half-width,
+# trailing punctuation and spaces dropped, so "好的。" and "５" match "好的" and "5".
+CANCEL_WORDS = ("取消", "退出", "算了", "不弄了", "不办了")
+BACK_WORDS = ("返回", "上一步", "回到上一步")
+HELP_WORDS = ("帮助", "?", "help", "怎么用", "菜单")
+YES_WORDS = ("确认", "确定", "提交", "是", "是的", "好", "好的", "好吧", "嗯", "嗯嗯", "对", "对的",
+             "可以", "行", "没问题", "同意", "ok", "1", "y", "yes")
+NO_WORDS = ("不", "不是", "不对", "否", "不要", "不行", "no", "n")
+SKIP_WORDS = ("跳过", "没有", "没有照片", "没照片", "无", "不用", "不用了", "不需要", "没", "暂无", "略过")
+DONE_WORDS = ("完成", "好了", "发完了", "就这些", "没有了", "结束", "完了")
+CONFIRM_WORDS = YES_WORDS
+KEEP_GRID_WORDS = ("不变", "默认", "就这里", "本网格", "就在这", "就是这里", "用这个位置")
+FOLLOW_WORDS = ("关注", "跟进")
 SUBMIT_ANYWAY_WORDS = ("仍然提交", "继续提交", "提交")
+USE_TEXT_WORDS = ("用这段", "就用这段", "用这个", "就这样")
+REDO_TEXT_WORDS = ("重新描述", "重写", "重新写")
+ADD_TEXT_WORDS = ("补充", "补充说明", "再补充")
+GREETING_WORDS = ("你好", "您好", "在吗", "在不在", "有人吗", "喂", "hi", "hello", "早上好", "下午好", "晚上好")
+THANKS_WORDS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "辛苦了", "辛苦", "好的谢谢", "谢啦", "thanks")
+# Rating words → the codes stored on a ticket.
+RATING_WORDS = {
+    "满意": "satisfied", "非常满意": "satisfied", "很满意": "satisfied", "特别满意": "satisfied",
+    "五星": "satisfied", "5星": "satisfied", "五颗星": "satisfied", "非常好": "satisfied",
+    "很好": "satisfied", "好评": "satisfied", "点赞": "satisfied", "5": "satisfied", "4": "satisfied",
+    "四星": "satisfied", "4星": "satisfied",
+    "基本满意": "basic", "一般": "basic", "还行": "basic", "还可以": "basic", "凑合": "basic",
+    "三星": "basic", "3星": "basic", "3": "basic",
+    "不满意": "unsatisfied", "很不满意": "unsatisfied", "非常不满意": "unsatisfied", "很差": "unsatisfied",
+    "差": "unsatisfied", "太差了": "unsatisfied", "差评": "unsatisfied", "一星": "unsatisfied",
+    "两星": "unsatisfied", "二星": "unsatisfied", "1星": "unsatisfied", "2星": "unsatisfied",
+    "2": "unsatisfied", "1": "unsatisfied",
+}
+RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 
 # -- general -------------------------------------------------------------------
 APOLOGY = "抱歉，系统开了个小差，您的消息没有处理成功。请稍后再发一次，给您添麻烦了。"
@@ -158,9 +183,6 @@ NOTICE_REMARK = "请进入公众号发送任意消息查看详情。"
 R_PARKED_PREFACE = "（您之前的留言有了新进展，因超过48小时未互动暂存，现补发）\n"
 
 # -- rating (评价) ---------------------------------------------------------------------------
-RATE_WORDS = {"满意": "满意", "非常满意": "满意", "基本满意": "基本满意", "一般": "基本满意",
-              "不满意": "不满意", "很不满意": "不满意", "5": "满意", "4": "满意", "3": "基本满意",
-              "2": "不满意", "1": "不满意"}
 RATE_NOTHING = "您目前没有待评价的留言。"
 RATE_NOT_YOURS = "留言 {no} 不是您提交的，不能评价。"
 RATE_ASK = "请评价留言 {no} 的办理结果：回复“满意”“基本满意”或“不满意”（也可以打1–5分）。"
@@ -263,7 +285,6 @@ R_SUPPLEMENT_THANKS = "收到您的补充，已转给办理党员（留言 {no}�
 W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}小时。"
 
 # -- #12 lifecycle ----------------------------------------------------------------------------
-RATING_NAMES = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 RESIDENT_LABEL = "居民#{id}"
 W_TAKEN_OVER = "工单 {no} 已由{member}接单，今后由其办理，您无需再跟进。"
 W_UNSATISFIED_ASSIGNEE = "【不满意】居民对您办理的工单 {no} 不满意，工单已重新交给您办理，请尽快联系居民。"
@@ -385,3 +406,61 @@ DIGEST_FAILED = "**未送达消息**：{n} 条（{members}），请管理员在 
 # The WeCom app menu's keys and the member command each one runs.
 WECOM_MENU_COMMANDS = {"MY_QUEUE": "我的工单", "OVERDUE": "督办", "CHECKIN": "签到", "POINTS": "积分",
                        "HELP": "帮助"}
+# -- #13 conversations that understand people ----------------------------------------------
+FLOW_TITLES = {"leave_message": "留言", "book_service": "预约", "rate": "评价", "erase_data": "删除数据",
+               "ticket_action": "工单操作"}
+FLOW_ALREADY = "您正在{flow}，接着上一步就好："
+FLOW_SWITCH_ASK = "您的{current}还没完成。要放弃它、改为{next}吗？回复“是”切换，回复“不”继续{current}。"
+KIND_NOT_NOW = "收到。现在正在{flow}，这一步用不上它，请按提示回复："
+W_CANCELLED = "好的，已取消，没有发送任何内容。发送“我的工单”查看待办，“帮助”查看指令。"
+W_PENDING_DROPPED = "（刚才等待输入的{action}内容（工单 {no}）没有发送。）"
+W_CONFIRM_REPLY = "将发送给居民（工单 {no}）：\n“{text}”\n回复“确认”发送，直接输入新内容可替换，发送“取消”放弃。"
+W_CONFIRM_HINT = "回复“确认”发送上面的内容，或直接输入新内容替换，发送“取消”放弃。"
+W_FLOW_HELP = "按提示输入内容即可；发送“取消”放弃本次操作。输入其他指令（如“我的工单”）会结束本次等待。"
+W_NO_AMBIGUOUS = "“{raw}”对应多张工单，请写完整编号：\n{choices}"
+W_NO_CHOICE = "· {no}｜{status}｜{text}"
+GREETING_REPLY = "您好！有什么可以帮您？直接说明遇到的问题，或发送“留言”反映问题、“帮助”查看更多。"
+THANKS_REPLY = "不客气，能帮上忙就好！还有问题随时发“留言”，发送“帮助”查看更多。"
+MEMBER_GREETING = "您好！发送“我的工单”查看待办，“帮助”查看全部指令。"
+LM_OFFER_MORE = "已补充。目前的描述：“{preview}”\n回复“留言”提交给党员办理，或继续补充说明。"
+LM_OFFER_URGENT = ("看起来是紧急情况：“{preview}”\n回复“留言”立即提交给党员优先办理；"
+                   "如有危险请先拨打电话求助（火警119、急救120、报警110）。")
+LM_ASK_TEXT_DRAFT = ("目前的描述：\n“{text}”\n回复“用这段”继续下一步，“重新描述”清空重写，"
+                     "或直接发送文字补充。")
+LM_TEXT_ADDED = "已补充。"
+LM_TEXT_CLEARED = "好的，已清空。"
+LM_TEXT_FULL = "描述已经很长了（{n}字），不能再补充。回复“用这段”继续，或“重新描述”重写。"
+LM_LOCATION_KEPT = "已记下您发送的位置，到地点这一步会直接用它。"
+LM_ASK_PLACE_SHARED = ("问题发生在哪里？已收到您发送的位置（{label}），回复“就这里”使用它，"
+                       "或发送新的位置、直接输入地址。")
+LM_LOCATION_FAR = "这个位置不在本平台服务的社区范围内（离最近的网格{km}公里）。请重新发送位置，或直接输入详细地址。"
+RATE_SKIPPED = "好的。感谢您的评价！"
+RATE_SKIP_SCORE = "好的，先不评价。需要时发送“评价”即可。"
+BK_DESCRIPTION_NOT_ANSWER = "请说明要咨询或办理什么事，例如：想咨询老年人居家养老补贴怎么申请。"
+APPOINTMENT_STATUS_NAMES = {"booked": "已预约", "cancelled": "已取消", "done": "已到场办理",
+                            "no_show": "未到场"}
+SUBSCRIBED_NAMES = {True: "已关注", False: "未关注"}
+# Safety advice for urgent problems, by the words that trigger it (config safety.advice overrides).
+SAFETY_ADVICE = {
+    "gas": "【安全提示】闻到燃气味：请立即关闭燃气总阀，打开门窗通风，不要开关电器、不要点火、不要在室内打电话；"
+           "人员撤离到室外后拨打燃气公司抢修电话，情况严重请拨打119。",
+    "fire": "【安全提示】发生火情：请立即撤离，不要乘坐电梯，用湿毛巾捂住口鼻低姿前进，到安全地点后马上拨打119。",
+    "electric": "【安全提示】有人触电或电线漏电：请先切断电源，不要直接用手拉触电的人，用干燥木棍等绝缘物挑开电线；"
+                "有人受伤立即拨打120，电力抢修请拨打95598。",
+    "person": "【安全提示】有人身处危险（摔倒、受伤、被困）：请不要随意搬动伤者，立即拨打120急救；"
+              "涉及违法犯罪或人身安全请拨打110。",
+}
+DAY_WORDS = {0: "今天", 1: "明天", 2: "后天"}
+DAY_PARTS = (("凌晨", 0), ("早上", 6), ("上午", 8), ("中午", 11), ("下午", 13), ("傍晚", 17), ("晚上", 19))
+PLAIN_DATE = "{day}（{month}月{date}日）{part}"
+PLAIN_DATE_FAR = "{month}月{date}日（周{weekday}）{part}"
+W_ASSIGN_UNKNOWN = ("本支部没有“{target}”这位党员。指派只能交给本支部党员：{members}。"
+                    "转派给部门请用“转派 <编号> <部门>”。")
+MY_DATA_NO_GRID = "未绑定"
+LM_PHOTO_EARLY = "已收到第{n}张照片，会附在留言里。"
+LM_ASK_MORE = "请直接发送要补充的内容。"
+LM_TEXT_ADDED_AT_PHOTOS = "已把这段话补充到问题描述里。"
+LM_SHARED_NO_LABEL = "未注明地名"
+MY_DUE_RESPONSE = "{due}前响应"
+MY_DUE_REPLY = "{due}前答复"
+W_REPLIED_ECHO = W_REPLIED + "\n“{text}”"

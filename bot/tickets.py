@@ -332,6 +332,7 @@ def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:
 
 def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
     """The resident's open and recent tickets (status, masked assignee, last reply, due), then those followed."""
+    from .talk.dates import plain
     if resident is None:
         return texts.MY_NONE
     session = ctx.session
@@ -353,8 +354,10 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
         if t.status == "waiting":
             due = "等待您补充信息（直接回复即可）"
         elif t.status in OPEN_STATUSES:
-            due = (f"{when(ctx, t.response_due_at)}前响应" if t.first_response_at is None
-                   else f"{when(ctx, t.reply_due_at)}前答复")
+            urgent = t.priority == "urgent"
+            due = (texts.MY_DUE_RESPONSE.format(due=plain(ctx, t.response_due_at, urgent))
+                   if t.first_response_at is None
+                   else texts.MY_DUE_REPLY.format(due=plain(ctx, t.reply_due_at, urgent)))
         else:
             due = texts.STATUS_NAMES.get(t.status, t.status)
         lines.append(texts.MY_LINE.format(

@@ -26,6 +26,7 @@ from .models import (
 )
 from .privacy import mask_name, mask_pii
 from .replies import Reply, to_member, to_resident
+from .talk.dates import plain
 from .tickets import (
     OPEN_STATUSES,
     RUNNING_STATUSES,
@@ -158,7 +159,7 @@ def accept(ctx, member: Member, ticket: Ticket) -> list[Reply]:
     masked = mask_name(member.name)
     return [ctx.reply(texts.W_ACCEPTED.format(no=ticket.no, reply_due=when(ctx, ticket.reply_due_at))), *told,
             *_tell_resident(ctx, ticket, texts.R_ACCEPTED.format(
-                no=ticket.no, member=masked, reply_due=when(ctx, ticket.reply_due_at))),
+                no=ticket.no, member=masked, reply_due=plain(ctx, ticket.reply_due_at, ticket.priority == "urgent"))),
             *_tell_followers(ctx, ticket, texts.R_FOLLOW_ACCEPTED, member=masked)]
 
 

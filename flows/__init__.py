@@ -1,7 +1,7 @@
 """Multi-step conversations, one module per flow; each module exposes FLOW."""
 from __future__ import annotations
 
-from . import book_service, erase_data, leave_message, rate, ticket_action
+from . import book_service, erase_data, interrupts, leave_message, rate, ticket_action
 
 ALL = (leave_message.FLOW, book_service.FLOW, rate.FLOW, ticket_action.FLOW, erase_data.FLOW)
 
@@ -10,3 +10,4 @@ def register_all(engine) -> None:
     """Registers every flow with the engine (at start-up, once)."""
     for flow in ALL:
         engine.register(flow)
+    interrupts.register(engine)

@@ -12,6 +12,7 @@ from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Appointment, Member
 from bot.privacy import mask_name, mask_openid, mask_pii
 from bot.replies import to_member
+from bot.talk import words as answers
 
 
 class S(StrEnum):
@@ -24,7 +25,7 @@ class S(StrEnum):
 
 def validate_choice(raw: str, count: int) -> int | None:
     """A 1-based number within the list, as an index; None otherwise."""
-    raw = raw.strip().rstrip(".。、")
+    raw = answers.normalise(raw).lstrip("第").rstrip("个号")
     if not raw.isdigit() or not 1 <= int(raw) <= count:
         return None
     return int(raw) - 1
@@ -132,6 +133,8 @@ def handle_description(turn):
     said = turn.inbound.text
     if turn.inbound.kind not in ("text", "voice") or len(said) < int(turn.ctx.cfg["booking"]["min_description_chars"]):
         return Retry(texts.BK_DESCRIPTION_HINT)
+    if answers.is_answer_word(said):
+        return Retry(texts.BK_DESCRIPTION_NOT_ANSWER)
     turn.data["description"] = said[:200]
     return Next(S.AWAIT_CONFIRM)
 
@@ -146,7 +149,7 @@ def ask_confirm(turn):
 def handle_confirm(turn):
     """Takes a seat (or sends the resident back to a fresh list) and tells both sides."""
     ctx = turn.ctx
-    if turn.inbound.text not in texts.CONFIRM_WORDS:
+    if not answers.is_yes(turn.inbound.text):
         return Retry(texts.LM_CONFIRM_HINT)
     draft_id = turn.data.get("draft_id")
     made = ctx.session.scalar(select(Appointment).where(Appointment.draft_id == draft_id)) if draft_id else None
@@ -239,6 +242,7 @@ def my_appointments(ctx, said: str):
 
 FLOW = Flow(
     name="book_service",
+    title=texts.FLOW_TITLES["book_service"],
     channel="wechat",
     states=S,
     first=S.AWAIT_TYPE,

@@ -35,6 +35,7 @@ def handle_confirm(turn):
 
 FLOW = Flow(
     name="erase_data",
+    title=texts.FLOW_TITLES["erase_data"],
     channel="wechat",
     states=S,
     first=S.AWAIT_CONFIRM,

@@ -8,8 +8,11 @@ from bot import kv, texts
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.models import Grid
 from bot.nlp import is_meaningful
+from bot.talk import dates, safety, words
 from bot.tickets import (
     Draft,
+    _km,
+    active_grids,
     assess,
     create_ticket,
     find_duplicate,
@@ -18,7 +21,6 @@ from bot.tickets import (
     ticket_of_draft,
     tickets_since,
     valid_location,
-    when,
 )
 
 
@@ -57,9 +59,44 @@ def start(turn):
         return Finish([turn.reply(refusal)])
     offered = turn.ctx.redis.get(offer_key(resident.openid))
     if offered:
+        # The offered text starts the description step, shown with 用这段 / 重新描述.
         turn.ctx.after_commit.append(lambda: turn.ctx.redis.delete(offer_key(resident.openid)))
         turn.data["text"] = offered
-        return Next(S.AWAIT_PHOTOS)
+    return None
+
+
+def _preview(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def ask_text(turn):
+    """Asks for the description, or shows the one so far with 用这段 / 重新描述."""
+    if turn.data.get("text"):
+        return texts.LM_ASK_TEXT_DRAFT.format(text=_preview(turn.data["text"]))
+    return texts.LM_ASK_TEXT
+
+
+def _keep_location(turn) -> bool:
+    """A location shared before the place step is kept for it."""
+    fields = turn.inbound.fields
+    try:
+        lat, lng = float(fields["Location_X"]), float(fields["Location_Y"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not valid_location(lat, lng):
+        return False
+    turn.data["shared"] = {"lat": lat, "lng": lng, "label": (fields.get("Label") or "").strip()[:200] or None}
+    return True
+
+
+def _add_text(turn, said: str) -> str | None:
+    """Adds words to the description; the hint when it is full."""
+    limit = int(_opts(turn)["max_chars"])
+    current = turn.data.get("text", "")
+    joined = (current + "\n" + said.strip()) if current else said.strip()
+    if len(joined) > limit:
+        return texts.LM_TEXT_FULL.format(n=len(current))
+    turn.data["text"] = joined
     return None
 
 
@@ -84,13 +121,35 @@ def text_hint(raw: str, opts: dict) -> str:
 
 
 def handle_text(turn):
-    """Stores the description and asks for photos."""
+    """Stores the description and asks for photos; with a description already, adds to it."""
     inbound = turn.inbound
     if inbound.kind == "voice" and not inbound.text:
         return Retry(texts.LM_VOICE_NO_TEXT)
+    if inbound.kind == "location":
+        hint = texts.LM_LOCATION_KEPT if _keep_location(turn) else texts.LM_BAD_LOCATION
+        return Retry(hint + "\n" + ask_text(turn))
+    if inbound.kind == "image" and inbound.fields.get("MediaId"):
+        photos = turn.data.setdefault("photos", [])
+        if len(photos) < int(_opts(turn)["max_photos"]):
+            photos.append(inbound.fields["MediaId"])
+        return Retry(texts.LM_PHOTO_EARLY.format(n=len(photos)) + "\n" + ask_text(turn))
     if inbound.kind not in ("text", "voice"):
-        return Retry(texts.LM_ASK_TEXT)
-    text = validate_text(inbound.text, _opts(turn))
+        return Retry(ask_text(turn))
+    said = inbound.text
+    if turn.data.get("text"):
+        if said in texts.USE_TEXT_WORDS or words.is_yes(said) or words.is_done(said):
+            return Next(S.AWAIT_PHOTOS)
+        if said in texts.REDO_TEXT_WORDS:
+            turn.data.pop("text", None)
+            turn.forget_history()
+            return Retry(texts.LM_TEXT_CLEARED + texts.LM_ASK_TEXT)
+        if said in texts.ADD_TEXT_WORDS:
+            return Retry(texts.LM_ASK_MORE)
+        if not is_meaningful(said):
+            return Retry(texts.LM_TEXT_EMPTY)
+        full = _add_text(turn, said)
+        return Retry(full or texts.LM_TEXT_ADDED + ask_text(turn))
+    text = validate_text(said, _opts(turn))
     if text is None:
         return Retry(text_hint(inbound.text, _opts(turn)))
     turn.data["text"] = text
@@ -116,8 +175,16 @@ def handle_photos(turn):
         return Retry(texts.LM_PHOTO_OK.format(n=len(photos), left=limit - len(photos)))
     if inbound.kind == "location":
         return handle_place(turn)
-    if inbound.text in texts.SKIP_WORDS:
+    said = inbound.text
+    if words.is_skip(said) or words.is_done(said) or words.is_no(said):
         return Next(S.AWAIT_PLACE)
+    if said in texts.ADD_TEXT_WORDS:
+        return Next(S.AWAIT_TEXT)
+    if inbound.kind in ("text", "voice") and is_meaningful(said) and len(said) >= int(_opts(turn)["min_chars"]) \
+            and not words.is_answer_word(said):
+        # Words at the photo step explain the problem further: they join the description.
+        full = _add_text(turn, said)
+        return Retry(full or texts.LM_TEXT_ADDED_AT_PHOTOS + texts.LM_PHOTO_HINT)
     return Retry(texts.LM_PHOTO_HINT)
 
 
@@ -127,6 +194,9 @@ def _bound_grid(turn) -> Grid | None:
 
 
 def ask_place(turn):
+    shared = turn.data.get("shared")
+    if shared:
+        return texts.LM_ASK_PLACE_SHARED.format(label=shared.get("label") or texts.LM_SHARED_NO_LABEL)
     grid = _bound_grid(turn)
     if grid is not None:
         return texts.LM_ASK_PLACE_GRID.format(community=grid.community, grid=grid.name)
@@ -139,22 +209,33 @@ def handle_place(turn):
     for key in ("lat", "lng", "address", "label"):
         data.pop(key, None)
     if inbound.kind == "location":
-        try:
-            lat, lng = float(inbound.fields["Location_X"]), float(inbound.fields["Location_Y"])
-        except (KeyError, TypeError, ValueError):
+        if not _keep_location(turn):
             return Retry(texts.LM_BAD_LOCATION)
-        if not valid_location(lat, lng):
-            return Retry(texts.LM_BAD_LOCATION)
-        data.update(lat=lat, lng=lng, address=(inbound.fields.get("Label") or "").strip()[:200] or None)
-        return Next(S.AWAIT_CONFIRM)
+        return _use_shared(turn)
     if inbound.kind not in ("text", "voice") or not inbound.text:
         return Retry(ask_place(turn))
-    if inbound.text in texts.KEEP_GRID_WORDS and _bound_grid(turn) is not None:
+    keep = inbound.text in texts.KEEP_GRID_WORDS or words.is_yes(inbound.text)
+    if keep and data.get("shared"):
+        return _use_shared(turn)
+    if keep and _bound_grid(turn) is not None:
         return Next(S.AWAIT_CONFIRM)
     address = inbound.text.strip()
     if len(address) < 4 or not is_meaningful(address):
         return Retry(texts.LM_PLACE_TOO_SHORT)
     data["address"] = address[:200]
+    return Next(S.AWAIT_CONFIRM)
+
+
+def _use_shared(turn):
+    """Takes the shared location, unless it is far from every grid the platform serves."""
+    shared = turn.data.pop("shared")
+    grids = [g for g in turn.ctx.bot.cached("grids", active_grids) if g.lat is not None]
+    limit = float(_opts(turn)["max_km_from_grid"])
+    if grids and limit:
+        nearest = min(_km(shared["lat"], shared["lng"], g.lat, g.lng) for g in grids)
+        if nearest > limit:
+            return Retry(texts.LM_LOCATION_FAR.format(km=round(nearest)))
+    turn.data.update(lat=shared["lat"], lng=shared["lng"], address=shared.get("label"))
     return Next(S.AWAIT_CONFIRM)
 
 
@@ -176,9 +257,11 @@ def ask_confirm(turn):
     if draft.lat is not None and not draft.address:
         place = f"已发送的位置（{found.grid.name if found.grid else '未匹配到网格'}）"
     preview = draft.text if len(draft.text) <= 80 else draft.text[:80] + "…"
-    return texts.LM_SUMMARY.format(text=preview, photos=len(draft.photos), place=place,
-                                   category=found.category, response_h=_hours(found.response_h),
-                                   reply_h=_hours(found.reply_h), duplicate=notice)
+    summary = texts.LM_SUMMARY.format(text=preview, photos=len(draft.photos), place=place,
+                                      category=found.category, response_h=_hours(found.response_h),
+                                      reply_h=_hours(found.reply_h), duplicate=notice)
+    advice = safety.advice_for(ctx.cfg, draft.text)
+    return [*(turn.reply(a) for a in advice), turn.reply(summary)]
 
 
 def _hours(value: float) -> str:
@@ -188,6 +271,8 @@ def _hours(value: float) -> str:
 def handle_confirm(turn):
     """确认 creates the ticket; 关注 follows the similar one instead."""
     ctx = turn.ctx
+    if turn.inbound.kind == "location":
+        return handle_place(turn)      # a place shared at the end replaces the one given
     said = turn.inbound.text
     resident = ctx.resident()
     made = ticket_of_draft(ctx.session, turn.data.get("draft_id"))
@@ -198,19 +283,27 @@ def handle_confirm(turn):
         ticket = ticket_by_no(ctx.session, duplicate)
         follow_ticket(ctx, resident, ticket)
         return Finish([turn.reply(texts.LM_FOLLOWED.format(no=ticket.no))])
-    if said not in texts.CONFIRM_WORDS and said not in texts.SUBMIT_ANYWAY_WORDS:
+    if not words.is_yes(said) and said not in texts.SUBMIT_ANYWAY_WORDS:
+        if turn.inbound.kind in ("text", "voice") and is_meaningful(said) \
+                and len(said) >= int(_opts(turn)["min_chars"]) and not words.is_answer_word(said):
+            # More words about the problem join the description; the summary is shown again.
+            full = _add_text(turn, said)
+            return Retry(full) if full else Next(S.AWAIT_CONFIRM, [turn.reply(texts.LM_TEXT_ADDED_AT_PHOTOS)])
         return Retry(texts.LM_CONFIRM_HINT)
     refusal = _over_daily_limit(turn)
     if refusal:
         return Finish([turn.reply(refusal)])
     ticket, notices = create_ticket(ctx, resident, Draft.from_data(turn.data))
-    done = texts.LM_CREATED.format(no=ticket.no, response_due=when(ctx, ticket.response_due_at),
-                                   reply_due=when(ctx, ticket.reply_due_at))
+    urgent = ticket.priority == "urgent"
+    done = texts.LM_CREATED.format(no=ticket.no, response_due=dates.plain(ctx, ticket.response_due_at, urgent),
+                                   reply_due=dates.plain(ctx, ticket.reply_due_at, urgent))
     return Finish([turn.reply(done), *notices])
 
 
 FLOW = Flow(
     name="leave_message",
+    title=texts.FLOW_TITLES["leave_message"],
+    accepts=("text", "voice", "image", "location"),
     channel="wechat",
     states=S,
     first=S.AWAIT_TEXT,
@@ -220,7 +313,7 @@ FLOW = Flow(
     start=start,
     durable=True,
     steps={
-        S.AWAIT_TEXT: Step(ask=lambda turn: texts.LM_ASK_TEXT, handle=handle_text),
+        S.AWAIT_TEXT: Step(ask=ask_text, handle=handle_text),
         S.AWAIT_PHOTOS: Step(ask=ask_photos, handle=handle_photos),
         S.AWAIT_PLACE: Step(ask=ask_place, handle=handle_place),
         S.AWAIT_CONFIRM: Step(ask=ask_confirm, handle=handle_confirm),

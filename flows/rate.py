@@ -9,6 +9,7 @@ from bot import texts, work
 from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.lifecycle import DONE, rating_code
 from bot.models import Ticket
+from bot.talk import words
 from bot.tickets import record_event, resident_actor, ticket_by_no
 
 
@@ -71,17 +72,19 @@ def _record(ctx, ticket: Ticket, rating: str) -> list | None:
     return [ctx.reply(said), *outcome]
 
 
-def rate_now(ctx, ticket: Ticket, rating: str) -> list:
+def rate_now(ctx, ticket: Ticket, code: str) -> list:
     """A rating word sent outside the flow: record it, then ask for a comment."""
-    replies = _record(ctx, ticket, rating)
+    replies = _record(ctx, ticket, code)
     if replies is None:
         return [ctx.reply(texts.RATE_NOTHING)]
     return [*replies, *ctx.bot.engine.begin(ctx, FLOW.name, S.AWAIT_COMMENT, {"no": ticket.no})]
 
 
 def handle_score(turn):
-    """Takes 满意 / 基本满意 / 不满意 or 1–5; the first answer counts."""
-    rating = rating_code(texts.RATE_WORDS.get(turn.inbound.text))
+    """Takes 满意 / 基本满意 / 不满意, 1–5, 五星, 很差 …; the first answer counts; 跳过 rates later."""
+    rating = words.rating_code(turn.inbound.text)
+    if rating is None and words.is_skip(turn.inbound.text):
+        return Finish([turn.reply(texts.RATE_SKIP_SCORE)])
     if rating is None:
         return Retry(texts.RATE_HINT)
     replies = _record(turn.ctx, ticket_by_no(turn.ctx.session, turn.data["no"]), rating)
@@ -96,11 +99,11 @@ def handle_comment(turn):
     if turn.inbound.kind not in ("text", "voice") or not said:
         return Retry(texts.RATE_ASK_COMMENT)
     waiting = waiting_ticket(turn.ctx, turn.ctx.resident())
-    if said in texts.RATE_WORDS and waiting is not None:
+    if words.rating_code(said) and waiting is not None:
         turn.data["no"] = waiting.no
-        return Next(S.AWAIT_COMMENT, _record(turn.ctx, waiting, texts.RATE_WORDS[said]))
-    if said in texts.SKIP_WORDS:
-        return Finish([])
+        return Next(S.AWAIT_COMMENT, _record(turn.ctx, waiting, words.rating_code(said)))
+    if words.is_skip(said) or words.is_done(said) or words.is_no(said):
+        return Finish([turn.reply(texts.RATE_SKIPPED)])
     ticket = ticket_by_no(turn.ctx.session, turn.data["no"])
     record_event(turn.ctx.session, ticket, "rating_comment", resident_actor(turn.ctx.resident()),
                  turn.ctx.now, text=said[:500])
@@ -109,6 +112,7 @@ def handle_comment(turn):
 
 FLOW = Flow(
     name="rate",
+    title=texts.FLOW_TITLES["rate"],
     channel="wechat",
     states=S,
     first=S.AWAIT_SCORE,

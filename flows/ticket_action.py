@@ -1,17 +1,24 @@
-"""A card button that needs words (回复 / 办结 / 转派): ask for them, then act."""
+"""A card button that needs words (回复 / 办结 / 转派): ask for them, then act.
+
+A reply is shown back to the member before it goes to the resident (确认 sends it). A member
+command typed while words are awaited runs as that command and ends the wait (the channel's
+interrupt, flows/interrupts.py), so a command never reaches a resident as a reply.
+"""
 from __future__ import annotations
 
 from enum import StrEnum
 
 from bot import texts, work
-from bot.engine import Finish, Flow, Retry, Step
+from bot.engine import Finish, Flow, Next, Retry, Step
 from bot.errors import Refused
+from bot.talk import words
 
 
 class S(StrEnum):
     AWAIT_REPLY = "await_reply"
     AWAIT_SUMMARY = "await_summary"
     AWAIT_TARGET = "await_target"
+    AWAIT_SEND = "await_send"
 
 
 # state -> (action word, what to ask, domain function)
@@ -19,8 +26,23 @@ ACTIONS = {
     S.AWAIT_REPLY: ("回复", texts.W_ASK_REPLY, work.reply),
     S.AWAIT_SUMMARY: ("办结", texts.W_ASK_SUMMARY, work.resolve),
     S.AWAIT_TARGET: ("转派", texts.W_ASK_TARGET, work.transfer),
+    S.AWAIT_SEND: ("回复", texts.W_CONFIRM_HINT, work.reply),
 }
 BUTTONS = {"reply": S.AWAIT_REPLY, "resolve": S.AWAIT_SUMMARY, "transfer": S.AWAIT_TARGET}
+
+
+def action_of(state: str) -> str:
+    """The action word a waiting state stands for (回复 / 办结 / 转派)."""
+    return ACTIONS[S(state)][0]
+
+
+def _act(turn, word: str, act, said: str):
+    member = turn.ctx.member()
+    try:
+        ticket = work.ticket_for(turn.ctx, member, turn.data["no"], word)
+        return Finish(act(turn.ctx, member, ticket, said))
+    except Refused as refusal:
+        return Finish([turn.reply(str(refusal))])
 
 
 def _step(state: S) -> Step:
@@ -30,16 +52,28 @@ def _step(state: S) -> Step:
         return question.format(no=turn.data["no"])
 
     def handle(turn):
-        if turn.inbound.kind != "text" or not turn.inbound.text:
+        if turn.inbound.kind not in ("text", "voice") or not turn.inbound.text:
             return Retry(question.format(no=turn.data["no"]))
-        member = turn.ctx.member()
-        try:
-            ticket = work.ticket_for(turn.ctx, member, turn.data["no"], word)
-            return Finish(act(turn.ctx, member, ticket, turn.inbound.text))
-        except Refused as refusal:
-            return Finish([turn.reply(str(refusal))])
+        if state == S.AWAIT_REPLY:
+            turn.data["words"] = turn.inbound.text
+            return Next(S.AWAIT_SEND)
+        return _act(turn, word, act, turn.inbound.text)
 
     return Step(ask=ask, handle=handle)
+
+
+def ask_send(turn):
+    return texts.W_CONFIRM_REPLY.format(no=turn.data["no"], text=turn.data["words"])
+
+
+def handle_send(turn):
+    """确认 sends the reply shown; other words replace it and are shown again."""
+    if turn.inbound.kind not in ("text", "voice") or not turn.inbound.text:
+        return Retry(texts.W_CONFIRM_HINT)
+    if words.is_yes(turn.inbound.text):
+        return _act(turn, "回复", work.reply, turn.data["words"])
+    turn.data["words"] = turn.inbound.text
+    return Retry(ask_send(turn))
 
 
 FLOW = Flow(
@@ -47,6 +81,9 @@ FLOW = Flow(
     channel="wecom",
     states=S,
     first=S.AWAIT_REPLY,
-    help="按提示输入内容即可；发送“取消”放弃本次操作。",
-    steps={state: _step(state) for state in S},
+    help=texts.W_FLOW_HELP,
+    title=texts.FLOW_TITLES["ticket_action"],
+    cancelled=texts.W_CANCELLED,
+    steps={**{state: _step(state) for state in (S.AWAIT_REPLY, S.AWAIT_SUMMARY, S.AWAIT_TARGET)},
+           S.AWAIT_SEND: Step(ask=ask_send, handle=handle_send)},
 )

@@ -30,6 +30,20 @@ def card_button(ctx):
         ticket = work.ticket_for(ctx, member, no, "接单" if action == "accept" else action, allowed)
     except Refused as refusal:
         return [ctx.reply(str(refusal))]
+    dropped = _dropped(ctx, action, no)
     if action == "accept":
-        return work.accept(ctx, member, ticket)
-    return ctx.bot.engine.begin(ctx, ticket_action.FLOW.name, ticket_action.BUTTONS[action], {"no": no})
+        return [*work.accept(ctx, member, ticket), *dropped]
+    return [*dropped, *ctx.bot.engine.begin(ctx, ticket_action.FLOW.name, ticket_action.BUTTONS[action],
+                                            {"no": no})]
+
+
+def _dropped(ctx, action: str, no: str) -> list:
+    """Another button while words were awaited for a card: say those words were not sent."""
+    pending = ctx.bot.engine.load(ctx)
+    if not pending or pending.get("flow") != ticket_action.FLOW.name:
+        return []
+    same = pending.get("state") == ticket_action.BUTTONS.get(action) and pending.get("data", {}).get("no") == no
+    if same:
+        return []
+    return [ctx.reply(texts.W_PENDING_DROPPED.format(action=ticket_action.action_of(pending["state"]),
+                                                     no=pending.get("data", {}).get("no", "")))]

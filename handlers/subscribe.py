@@ -16,7 +16,8 @@ def _scene(ctx) -> str:
     return key[len("qrscene_"):] if key.startswith("qrscene_") else key
 
 
-def _bind(ctx, welcome: bool):
+def bind(ctx, welcome: bool):
+    """Marks the resident subscribed and binds the grid of the QR scene, if any."""
     resident = ctx.resident()
     resident.subscribed = True
     scene = _scene(ctx)
@@ -36,13 +37,13 @@ def _bind(ctx, welcome: bool):
 @handles("wechat", "event.subscribe")
 def subscribed(ctx):
     """Welcomes a new follower, binding them to the grid of the QR code they scanned."""
-    return _bind(ctx, welcome=True)
+    return bind(ctx, welcome=True)
 
 
 @handles("wechat", "event.scan")
 def scanned(ctx):
     """A follower scanned a grid's QR code: bind them to that grid."""
-    return _bind(ctx, welcome=False)
+    return bind(ctx, welcome=False)
 
 
 @handles("wechat", "event.unsubscribe")

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from bot import texts, work
 from bot.models import Appointment, Grid, Ticket
-from bot.nlp import is_meaningful
+from bot.nlp import is_meaningful, words_in
+from bot.talk import words
 from bot.tickets import my_tickets_text, when
 from flows import book_service, rate
 from flows.leave_message import offer_key
@@ -13,6 +14,7 @@ from flows.leave_message import offer_key
 from . import handles
 
 MY_TICKETS_WORDS = ("查询", "我的留言", "进度", "我的工单")
+MY_DATA_WORDS = ("我的数据", "我的信息")
 RATE_NO = re.compile(r"^评价\s*(\d{8}-\d{4})$")
 OFFER_TTL_S = 1800
 
@@ -25,26 +27,54 @@ def read_text(ctx, said: str):
     named = RATE_NO.match(said)
     if named:
         return rate.start_for(ctx, named.group(1))
-    if said in texts.RATE_WORDS:
+    short = words.normalise(said)
+    code = words.rating_code(short)
+    if code is not None:
         waiting = rate.waiting_ticket(ctx, ctx.resident())
         if waiting is not None:
-            return rate.rate_now(ctx, waiting, texts.RATE_WORDS[said])
-    if said in ("我的数据", "我的信息"):
+            return rate.rate_now(ctx, waiting, code)
+    if short in MY_DATA_WORDS:
         return [ctx.reply(my_data_text(ctx, ctx.resident()))]
-    if said in MY_TICKETS_WORDS:
+    if short in MY_TICKETS_WORDS:
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
-    if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):
+    if words.is_help(short):
         return [ctx.reply(texts.RESIDENT_MENU)]
+    if words.is_greeting(short):
+        return [ctx.reply(texts.GREETING_REPLY)]
+    if words.is_thanks(short):
+        return [ctx.reply(texts.THANKS_REPLY)]
     waiting = work.waiting_for(ctx.session, ctx.resident())
     if waiting is not None and is_meaningful(said):
         return work.answer_question(ctx, ctx.resident(), waiting, said)
-    if len(said) >= int(ctx.cfg["leave_message"]["offer_ticket_chars"]) and is_meaningful(said):
-        text = said[: int(ctx.cfg["leave_message"]["max_chars"])]
-        key = offer_key(ctx.inbound.user)
-        ctx.after_commit.append(lambda: ctx.redis.set(key, text, ex=OFFER_TTL_S))
-        preview = text if len(text) <= 40 else text[:40] + "…"
-        return [ctx.reply(texts.LM_OFFER.format(preview=preview))]
-    return [ctx.reply(texts.RESIDENT_HINT)]
+    return offer(ctx, said) or [ctx.reply(texts.RESIDENT_HINT)]
+
+
+def offer(ctx, said: str):
+    """Offers a complaint as a ticket: a long text, or a short one with an urgent word.
+
+    While an offer waits, further words add to it (up to the description limit), so nothing
+    the resident explains before tapping 留言 is lost.
+    """
+    opts = ctx.cfg["leave_message"]
+    limit = int(opts["max_chars"])
+    if not is_meaningful(said) or words.is_answer_word(said):
+        return None
+    key = offer_key(ctx.inbound.user)
+    pending = ctx.redis.get(key)
+    if isinstance(pending, bytes):
+        pending = pending.decode("utf-8")
+    urgent = words_in(said, ctx.cfg["nlp"]["urgent_words"])
+    if pending:
+        text = (pending + "\n" + said.strip())[:limit]
+        template = texts.LM_OFFER_MORE
+    elif len(said) >= int(opts["offer_ticket_chars"]) or urgent:
+        text = said.strip()[:limit]
+        template = texts.LM_OFFER_URGENT if urgent else texts.LM_OFFER
+    else:
+        return None
+    ctx.after_commit.append(lambda: ctx.redis.set(key, text, ex=OFFER_TTL_S))
+    preview = text if len(text) <= 60 else "…" + text[-60:] if pending else text[:60] + "…"
+    return [ctx.reply(template.format(preview=preview))]
 
 
 def my_data_text(ctx, resident) -> str:
@@ -58,10 +88,11 @@ def my_data_text(ctx, resident) -> str:
     ticket_lines = "\n".join(texts.MY_DATA_TICKET.format(
         no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), text=t.text[:40]) for t in tickets)
     appointment_lines = "\n".join(texts.MY_DATA_APPOINTMENT.format(
-        when=when(ctx, a.slot_start), type=a.service_type, status=a.status) for a in appointments)
+        when=when(ctx, a.slot_start), type=a.service_type,
+        status=texts.APPOINTMENT_STATUS_NAMES.get(a.status, a.status)) for a in appointments)
     return texts.MY_DATA.format(
-        subscribed="已关注" if resident.subscribed else "未关注",
-        grid=f"{grid.community}{grid.name}" if grid else "未绑定", since=when(ctx, resident.created_at),
+        subscribed=texts.SUBSCRIBED_NAMES[bool(resident.subscribed)],
+        grid=f"{grid.community}{grid.name}" if grid else texts.MY_DATA_NO_GRID, since=when(ctx, resident.created_at),
         tickets=len(tickets), ticket_lines=ticket_lines or texts.MY_DATA_NONE,
         appointments=len(appointments), appointment_lines=appointment_lines or texts.MY_DATA_NONE)
 

@@ -7,12 +7,19 @@ from bot import booking, points, texts, work
 from bot.errors import Refused
 from bot.models import Member, PointsEntry
 from bot.replies import to_member
+from bot.talk import words
+from bot.talk.ticketno import resolve_ticket_no
 
 from . import handles
 
 AWARD = re.compile(r"^加分\s+(\S+)\s+(-?\d+)\s+(.+)$", re.S)
 MARK = re.compile(r"^(到场|未到)\s*[Aa](\d+)$")
-COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|询问|工单|合并|关闭)\s*(\d{8}-\d{4})?\s*(.*)$", re.S)
+# A number: full (20261120-0007), without the dash, full-width, or its last digits; it ends at a space.
+COMMAND = re.compile(r"^(接单|回复|办结|转派|指派|询问|工单|合并|关闭)"
+                     r"\s*([0-9０-９][0-9０-９\-－]{0,12}(?=\s|$))?\s*(.*)$", re.S)
+QUEUE_WORDS = ("我的工单", "待办")
+OVERDUE_WORDS = ("督办", "督办台账", "超期")
+POINTS_WORDS = ("积分", "我的积分")
 ACTS = {"回复": work.reply, "办结": work.resolve, "转派": work.transfer, "指派": work.assign, "询问": work.ask,
         "合并": work.merge, "关闭": work.close_unresolved}
 # #12: secretaries only; 关闭 also takes a resolved ticket nobody could fix.
@@ -22,17 +29,20 @@ CLOSABLE = (*work.OPEN_STATUSES, "resolved")
 
 def run_command(ctx, member, said: str):
     """Parses and runs one command; a refusal is answered, nothing changed."""
-    if said in ("我的工单", "待办"):
+    said = words.normalise(said) if len(said) <= 12 else said.strip()
+    if said in QUEUE_WORDS:
         return [ctx.reply(work.queue_text(ctx, member))]
-    if said in ("督办", "督办台账", "超期"):
+    if said in OVERDUE_WORDS:
         return [ctx.reply(work.overdue_text(ctx, member))]
-    if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):
+    if words.is_help(said):
         return [ctx.reply(texts.MEMBER_MENU)]
+    if words.is_greeting(said) or words.is_thanks(said):
+        return [ctx.reply(texts.MEMBER_GREETING)]
     if said == "签到":
         if check_in(ctx, member):
             return [ctx.reply(texts.PT_CHECKED_IN.format(n=ctx.cfg["points"]["checkin"]))]
         return [ctx.reply(texts.PT_ALREADY)]
-    if said in ("积分", "我的积分"):
+    if said in POINTS_WORDS:
         return [ctx.reply(points_text(ctx, member))]
     if said.startswith("加分"):
         return award_innovation(ctx, member, said)
@@ -43,7 +53,8 @@ def run_command(ctx, member, said: str):
     match = COMMAND.match(said)
     if match is None:
         return [ctx.reply(texts.W_UNKNOWN_COMMAND)]
-    verb, no, rest = match.group(1), match.group(2), match.group(3).strip()
+    verb, rest = match.group(1), match.group(3).strip()
+    no = resolve_ticket_no(ctx.session, member, match.group(2))
     if verb == "工单":
         return [ctx.reply(work.detail_text(ctx, work.ticket_for(ctx, member, no, verb,
                                                                 allowed=tuple(texts.STATUS_NAMES))))]
@@ -54,7 +65,36 @@ def run_command(ctx, member, said: str):
     if verb == "合并" and (not no or not rest):
         raise Refused(texts.W_MERGE_USAGE)
     allowed = CLOSABLE if verb == "关闭" else work.OPEN_STATUSES
-    return ACTS[verb](ctx, member, work.ticket_for(ctx, member, no, verb, allowed=allowed), rest)
+    ticket = work.ticket_for(ctx, member, no, verb, allowed=allowed)
+    if verb == "指派":
+        _check_assignee(ctx, member, rest)
+    replies = ACTS[verb](ctx, member, ticket, rest)
+    if verb == "回复" and replies:
+        # The member sees exactly what the resident was sent.
+        replies = [ctx.reply(texts.W_REPLIED_ECHO.format(no=ticket.no, text=rest)), *replies[1:]]
+    return replies
+
+
+def _check_assignee(ctx, secretary, name: str) -> None:
+    """指派 names a member of the branch; otherwise say who can be named (not departments)."""
+    found = ctx.session.scalar(select(Member).where(
+        Member.active, Member.branch_id == secretary.branch_id, or_(Member.userid == name, Member.name == name)))
+    if found is None:
+        names = "、".join(m.name for m in ctx.session.scalars(select(Member).where(
+            Member.active, Member.branch_id == secretary.branch_id).order_by(Member.userid)))
+        raise Refused(texts.W_ASSIGN_UNKNOWN.format(target=name or "—", members=names or "—"))
+
+
+def is_command(said: str) -> bool:
+    """Whether a member's words are a command (they then win over words a flow waits for)."""
+    said = said.strip()
+    short = words.normalise(said)
+    if short in (*QUEUE_WORDS, *OVERDUE_WORDS, *POINTS_WORDS, "签到") or said.startswith("加分"):
+        return True
+    if MARK.match(short):
+        return True
+    match = COMMAND.match(said)
+    return match is not None and (match.group(2) is not None or said in ("接单", "工单"))
 
 
 def check_in(ctx, member) -> bool:

@@ -223,3 +223,120 @@ def fresh_database(database_url, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+# -- conversations as data ------------------------------------------------------------------
+
+TICKET_NO = re.compile(r"\d{8}-\d{4}")
+
+
+class Conversation:
+    """Plays a conversation written as data through the real webhooks and the fake platform.
+
+    Each line is `(who, action, argument, expected)`. `who` is a resident's openid (o-…)
+    or a member's userid; actions: says, speaks, taps (a menu key, or a card button for a
+    member), scans, subscribes, unsubscribes, shares (a location "lat,lng,label"), sends_photo;
+    `hears` checks what the outbox delivered to `who` since the last look (expected may be
+    None: nothing at all). `expected` is a substring of the reply, a tuple of substrings, or
+    a string starting with "!" that must not appear, "" for no answer at all; None skips the check. "{no}" in any
+    argument is the last ticket number someone was told; "{tail}" its last four digits.
+    """
+
+    def __init__(self, people, fake, deliver, clock):
+        self.people, self.fake, self.deliver, self.clock = people, fake, deliver, clock
+        self.no = None
+        self.seen: dict[str, int] = {}
+        self.transcript: list[str] = []
+
+    def _person(self, who):
+        return self.people.resident(who) if who.startswith("o-") else self.people.member(who)
+
+    def _fill(self, value):
+        if isinstance(value, str) and self.no:
+            return value.replace("{no}", self.no).replace("{tail}", self.no[-4:])
+        if isinstance(value, tuple):
+            return tuple(self._fill(v) for v in value)
+        return value
+
+    def _do(self, who, action, arg):
+        person = self._person(who)
+        if action not in ("says", "speaks", "sends_photo", "shares"):
+            # Events are told apart by sender and CreateTime: two taps are never in the same second.
+            self.clock.advance(seconds=1)
+        if action == "says":
+            return person.says(arg)
+        if action == "speaks":
+            return person.speaks(arg)
+        if action == "taps":
+            if person.channel == "wecom":
+                return person.event("template_card_event", arg, TaskId="t", CardType="button_interaction",
+                                    ResponseCode="rc")
+            return person.clicks(arg)
+        if action == "scans":
+            return person.scans(arg)
+        if action == "subscribes":
+            return person.subscribes(arg)
+        if action == "unsubscribes":
+            return person.event("unsubscribe")
+        if action == "shares":
+            lat, lng, label = (arg.split(",") + [""])[:3]
+            return person.shares_location(float(lat), float(lng), label)
+        if action == "sends_photo":
+            return person.sends_photo(arg)
+        raise AssertionError(f"unknown action {action!r}")
+
+    def pushed(self, who) -> list[str]:
+        """Texts the outbox delivered to `who` that were not looked at yet."""
+        self.deliver()
+        platform = "wechat" if who.startswith("o-") else "wecom"
+        sent = self.fake.sent(platform, who)
+        fresh = sent[self.seen.get(who, 0):]
+        self.seen[who] = len(sent)
+        out = []
+        for call in fresh:
+            body = call["json"] or {}
+            if body.get("msgtype") == "text":
+                out.append(body["text"]["content"])
+            elif body.get("msgtype") == "template_card":
+                card = body["template_card"]
+                out.append(card["main_title"]["title"] + "\n" + card.get("sub_title_text", ""))
+            else:
+                out.append(str(body))
+        return out
+
+    @staticmethod
+    def _check(got, expected, where):
+        if expected is None:
+            return
+        if expected == "":
+            assert not got, f"{where}: expected no answer, got {got!r}"
+            return
+        wanted = expected if isinstance(expected, tuple) else (expected,)
+        for piece in wanted:
+            if piece.startswith("!"):
+                assert piece[1:] not in (got or ""), f"{where}: {piece[1:]!r} should not be in {got!r}"
+            else:
+                assert piece in (got or ""), f"{where}: expected {piece!r} in {got!r}"
+
+    def play(self, script):
+        """Runs every line in order; fails at the first line whose expectation does not hold."""
+        for n, (who, action, arg, expected) in enumerate(script, start=1):
+            arg, expected = self._fill(arg), self._fill(expected)
+            where = f"line {n} ({who} {action} {arg!r})"
+            if action == "hears":
+                got = "\n---\n".join(self.pushed(who))
+                if expected is None:
+                    assert got == "", f"{where}: expected nothing, got {got!r}"
+                self._check(got, expected, where)
+            else:
+                got = self._do(who, action, arg)
+                self._check(got, expected, where)
+            self.transcript.append(f"{who} {action} {arg!r} -> {got!r}")
+            found = TICKET_NO.findall(got or "")
+            if found:
+                self.no = found[-1]
+        return self
+
+
+@pytest.fixture
+def conversation(people, fake, deliver, clock):
+    """Plays conversations written as data (see Conversation)."""
+    return Conversation(people, fake, deliver, clock)

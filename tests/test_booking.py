@@ -197,7 +197,9 @@ def test_a_slot_that_filled_meanwhile_sends_back_to_a_fresh_list(bot, people):
     assert answer.startswith(texts.BK_SLOT_TAKEN) and "1. 09:30–10:00" in answer
 
 
-def test_a_day_that_passed_while_choosing_is_refused(bot, people, clock):
+def test_a_day_that_passed_while_choosing_is_refused(settings, people_factory, clock):
+    settings["flows"] = {"ttl_s": 3 * 86400}     # the conversation outlives the day it chose
+    _, people = people_factory(settings)
     mo = people.resident("o-mo")
     mo.subscribes("grid-g1")
     mo.says("预约")

@@ -59,6 +59,9 @@ def test_top_level_keys_from_environment(tmp_path):
     ({"calendar": {"holidays": ["2027-13-01"]}}, "calendar.holidays"),
     ({"digest": {"time": "8:3x"}}, "digest.time"),
     ({"stars": {"day": 31}}, "stars.day"),
+    ({"leave_message": {"max_km_from_grid": -1}}, "leave_message.max_km_from_grid"),
+    ({"safety": {"words": {"flood": ["水淹"]}}}, "safety.advice.flood"),
+    ({"safety": {"words": {"gas": "燃气"}}}, "safety.words.gas"),
 ])
 def test_bad_settings_stop_start_up_naming_the_key(change, names):
     with pytest.raises(ConfigError) as err:

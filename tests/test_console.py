@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bot.outbox import OutboxWorker
-from tests.conftest import free_port
+from tests.conftest import People, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -127,3 +127,27 @@ def test_an_unknown_card_button_gets_the_command_list(people):
     member = people.member("pm01")
     assert member.event("template_card_event", "explode:20261120-0001", TaskId="t") == texts.W_UNKNOWN_COMMAND
     assert member.event("template_card_event", "accept", TaskId="t") == texts.W_UNKNOWN_COMMAND
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_changing_the_resident_id_shows_that_residents_ticket_and_chat(console):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = console
+    people = People(app, app.extensions["bot"].clock)
+    no = people.file_ticket("o-first", "东门的路灯坏了一个多星期，晚上出门很不方便")
+    timeout = 15000
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        page = browser.new_page()
+        page.goto(f"{base}/dev/")
+        page.fill("#resident-id", "o-second")
+        page.fill("#resident-form input", "查询")
+        page.press("#resident-form input", "Enter")
+        expect(page.locator("#resident-chat")).to_contain_text("您还没有留言", timeout=timeout)
+        expect(page.locator("#ticket-body")).not_to_contain_text(no, timeout=timeout)
+        page.fill("#resident-id", "o-first")
+        expect(page.locator("#ticket-body")).to_contain_text(no, timeout=timeout)
+        expect(page.locator("#resident-chat")).not_to_contain_text("您还没有留言", timeout=timeout)
+        browser.close()

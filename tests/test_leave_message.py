@@ -273,7 +273,8 @@ def test_long_free_text_is_offered_and_taken_up_by_留言(bot, people):
     tom = people.resident("o-tom")
     offer = tom.says(TEXT)
     assert offer.startswith("看起来您在反映一个问题")
-    assert tom.says("留言") == texts.LM_ASK_PHOTOS.format(max=3)
+    assert tom.says("留言") == texts.LM_ASK_TEXT_DRAFT.format(text=TEXT)
+    assert tom.says("用这段") == texts.LM_ASK_PHOTOS.format(max=3)
     tom.says("跳过")
     assert TEXT[:20] in tom.says("幸福里社区3号楼")
 
@@ -287,7 +288,7 @@ def test_my_tickets_lists_status_masked_assignee_and_due(bot, people):
     listing = uma.clicks("MY_TICKETS")
     [ticket] = tickets(bot)
     assert ticket.no in listing and "已分派" in listing and "张*" in listing and "张三" not in listing
-    assert "11月21日 10:00前响应" in listing and "暂无答复" in listing
+    assert "明天（11月21日）上午前响应" in listing and "暂无答复" in listing
 
 
 def test_two_residents_at_the_same_time(bot, people):
@@ -335,7 +336,7 @@ def test_a_callback_delivered_three_times_at_once_is_handled_once(bot, people, c
     [ticket] = tickets(bot)
     assert [status for status, _ in answers] == [200, 200, 200]
     assert {content for _, content in answers} == {texts.LM_CREATED.format(
-        no=ticket.no, response_due="11月21日 10:00", reply_due="11月22日 10:00")}
+        no=ticket.no, response_due="明天（11月21日）上午", reply_due="后天（11月22日）上午")}
     with bot.db.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # one card
 

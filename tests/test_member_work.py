@@ -41,7 +41,8 @@ def test_the_whole_cycle_through_both_webhooks(bot, people, fake, clock, deliver
     assert tap(zhang, f"accept:{no}") == texts.W_ACCEPTED.format(no=no, reply_due="11月22日 10:00")
     assert ticket(bot, no).first_response_at == clock.now()
     clock.advance(hours=2)
-    assert zhang.says(f"回复 {no} 已联系电工，明天上午更换灯泡") == texts.W_REPLIED.format(no=no)
+    assert zhang.says(f"回复 {no} 已联系电工，明天上午更换灯泡") == \
+        texts.W_REPLIED_ECHO.format(no=no, text="已联系电工，明天上午更换灯泡")
     deliver()
     heard = texts_to(fake, "wechat", "o-alice")
     assert heard[0].startswith(f"您的留言 {no} 已由党员张*接单")

@@ -16,7 +16,20 @@ function add(pane, cls, content) {
 
 function userOf(pane) { return pane === "resident" ? $("#resident-id").value.trim() : $("#member-id").value; }
 
+// Whose conversation the resident pane shows; another id typed there starts a fresh pane.
+let shownResident = null;
+
+function showResident() {
+  const user = userOf("resident");
+  if (user === shownResident) return;
+  shownResident = user;
+  seen.resident = 0;
+  $("#resident-chat").innerHTML = "";
+  refreshTicket();
+}
+
 async function send(pane, kind, value, shown) {
+  if (pane === "resident") showResident();
   if (shown) add(pane, "me", shown);
   const res = await fetch("api/send", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ role: pane, user: userOf(pane), kind, value }) });
@@ -53,6 +66,7 @@ async function poll(pane) {
   try {
     const res = await fetch(`api/pushes?user=${encodeURIComponent(user)}&since=${seen[pane]}`);
     const data = await res.json();
+    if (userOf(pane) !== user) return;  // the person changed while this was on its way
     for (const item of data.items) {
       if (item.seq <= seen[pane]) continue;
       seen[pane] = item.seq;
@@ -65,8 +79,10 @@ async function poll(pane) {
 }
 
 async function refreshTicket() {
-  const res = await fetch(`api/ticket?resident=${encodeURIComponent(userOf("resident"))}`);
+  const asked = userOf("resident");
+  const res = await fetch(`api/ticket?resident=${encodeURIComponent(asked)}`);
   const { ticket } = await res.json();
+  if (userOf("resident") !== asked) return;
   const body = $("#ticket-body");
   if (!ticket) { body.innerHTML = '<p class="muted">居民提交留言后显示在这里。</p>'; return; }
   const rows = [["编号", ticket.no], ["状态", ticket.status], ["分类", ticket.category], ["优先级", ticket.priority],
@@ -110,7 +126,13 @@ async function init() {
     send("resident", "location", [at[0] + 0.0003, at[1] + 0.0002, g ? g.name : "当前位置"], "［位置］");
   });
   $("#member-id").addEventListener("change", () => { seen.member = 0; $("#member-chat").innerHTML = ""; });
-  setInterval(() => { poll("resident"); poll("member"); }, 800);
+  // Another resident id: their own conversation and ticket, not the previous one's.
+  let typing = null;
+  shownResident = userOf("resident");
+  $("#resident-id").addEventListener("change", showResident);
+  $("#resident-id").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(showResident, 400); });
+  let tick = 0;
+  setInterval(() => { poll("resident"); poll("member"); if (++tick % 4 === 0) refreshTicket(); }, 800);
   refreshTicket();
 }
 init();

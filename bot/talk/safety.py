@@ -1,0 +1,36 @@
+"""Safety advice for urgent problems (gas, fire, electric shock, a person in danger).
+
+Which words call for which advice comes from config (safety.words); the advice itself is in
+bot/texts.py (SAFETY_ADVICE) unless config safety.advice gives another text for a kind.
+"""
+from __future__ import annotations
+
+from bot import texts
+
+
+def advice_for(cfg: dict, text: str) -> list[str]:
+    """The advice for each kind of danger the text mentions, in config order, each once."""
+    rules = cfg.get("safety") or {}
+    overrides = rules.get("advice") or {}
+    found = []
+    for kind, kind_words in (rules.get("words") or {}).items():
+        if any(w and w in text for w in kind_words or ()):
+            advice = overrides.get(kind) or texts.SAFETY_ADVICE.get(kind)
+            if advice and advice not in found:
+                found.append(advice)
+    return found
+
+
+def check(cfg: dict) -> str | None:
+    """A start-up error naming the key and the fix, or None."""
+    rules = cfg.get("safety")
+    if not isinstance(rules, dict) or not isinstance(rules.get("words", {}), dict) \
+            or not isinstance(rules.get("advice", {}) or {}, dict):
+        return "safety must be a mapping with words: {kind: [words]} and advice: {kind: text}"
+    for kind, kind_words in rules["words"].items():
+        if not isinstance(kind_words, list) or not all(isinstance(w, str) and w for w in kind_words):
+            return f"safety.words.{kind} must be a list of words"
+        if not (rules.get("advice") or {}).get(kind) and kind not in texts.SAFETY_ADVICE:
+            return (f"safety.words.{kind} has no advice: add safety.advice.{kind} with the text to send, "
+                    f"or use one of {', '.join(texts.SAFETY_ADVICE)}")
+    return None
