@@ -214,17 +214,15 @@ class FakePlatform:
             return self._contacts(endpoint)
         if endpoint in SENDS and not (body or {}).get("touser"):
             return self._error(platform, endpoint, 40003, body)
-        # WeCom's duplicate check drops a repeated message (answered ok) before it looks at task ids.
-        repeat = platform == "wecom" and self._wecom_repeat(endpoint, body)
         task_id = ((body or {}).get("template_card") or {}).get("task_id")
-        if task_id and not repeat:
+        if task_id:
             with self._lock:
                 seen = task_id in self.task_ids
                 self.task_ids.add(task_id)
             if seen:
                 return self._error(platform, endpoint, 42014, body)
         entry = self._record(platform, endpoint, True, body)
-        if repeat:
+        if platform == "wecom" and self._wecom_repeat(endpoint, body):
             entry["dropped"] = True     # accepted and answered ok, but not delivered again
         if endpoint in SENDS and self.late_s:
             time.sleep(self.late_s)              # taken already; the answer comes late

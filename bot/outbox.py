@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import kv, texts
 from .errors import PlatformError, SendInDoubt
 from .models import OutboxAttempt, OutboxMessage
-from .platform import OUTSIDE_WINDOW, OVER_WINDOW_COUNT, PERMANENT_ERRORS
+from .platform import OUTSIDE_WINDOW, OVER_WINDOW_COUNT, PERMANENT_ERRORS, TASK_ID_TAKEN
 from .replies import Reply
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,10 @@ class OutboxWorker:
             errcode, detail = exc.errcode, str(exc)[:500]
             if msg.channel == "wechat" and exc.errcode in (OUTSIDE_WINDOW, OVER_WINDOW_COUNT):
                 status = "parked"
+            elif exc.errcode == TASK_ID_TAKEN and msg.in_doubt:
+                # A card resent after a send in doubt: WeCom already has its task id, so the
+                # first send arrived.
+                status = "sent"
             elif exc.errcode in PERMANENT_ERRORS:
                 status = "failed"
             else:

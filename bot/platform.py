@@ -26,6 +26,7 @@ OVER_WINDOW_COUNT = 45047   # too many customer-service messages since the resid
 # Errors that no retry can cure: wrong recipient, unsubscribed, malformed message.
 # 42014: a card task_id used before; 40037: unknown template; 47003: a bad argument;
 # 43101: the resident refused the notice.
+TASK_ID_TAKEN = 42014   # WeCom: a card with this task_id was sent already
 PERMANENT_ERRORS = {40003, 43004, 81013, 40008, 44004, 45002, 40013, 60111, 42014, 40037, 47003, 43101}
 
 
