@@ -10,7 +10,7 @@ import secrets
 import shutil
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from .audit import admin_change, tombstone
 from .models import Appointment, FlowDraft, InboxEntry, OutboxAttempt, OutboxMessage, Ticket, TicketEvent
@@ -131,6 +131,10 @@ def erase_resident(bot, session, resident, now: datetime, actor: str) -> dict:
     # #17: the handled callbacks and a draft under way name the resident too.
     session.execute(delete(InboxEntry).where(InboxEntry.channel == "wechat", InboxEntry.user == openid))
     session.execute(delete(FlowDraft).where(FlowDraft.channel == "wechat", FlowDraft.user == openid))
+    # A member's stored passive reply may quote what they told this resident (回复 is echoed), and
+    # which rows do cannot be told: forget every stored reply. They only answer retries, which
+    # come within seconds; a retry after this is answered with nothing instead.
+    session.execute(update(InboxEntry).where(InboxEntry.reply.is_not(None)).values(reply=None))
     resident.openid = "erased:" + secrets.token_hex(12)
     resident.grid_id, resident.subscribed, resident.last_inbound_at = None, False, None
     admin_change(session, actor, "resident_erased", now, resident=resident.id, tickets=len(tickets),

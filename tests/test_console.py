@@ -32,9 +32,11 @@ def console(settings, people_factory):
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     worker = OutboxWorker(bot)
-    threading.Thread(target=worker.run_forever, daemon=True).start()
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
     yield base, app
     worker.stop()
+    thread.join(timeout=10)    # no pass of this worker may take the next test's messages
     server.shutdown()
 
 

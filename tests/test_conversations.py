@@ -189,9 +189,9 @@ def test_5_everyday_no_photo_moves_on(bot, conversation, no_photo):
 
 
 @pytest.mark.parametrize("said, stored, status", [
-    ("五星", "满意", "closed"), ("非常好", "满意", "closed"), ("很满意", "满意", "closed"),
-    ("５", "满意", "closed"), ("一般", "基本满意", "closed"), ("3", "基本满意", "closed"),
-    ("很差", "不满意", "reopened"), ("１", "不满意", "reopened")])
+    ("五星", "satisfied", "closed"), ("非常好", "satisfied", "closed"), ("很满意", "satisfied", "closed"),
+    ("５", "satisfied", "closed"), ("一般", "basic", "closed"), ("3", "basic", "closed"),
+    ("很差", "unsatisfied", "reopened"), ("１", "unsatisfied", "reopened")])
 def test_5_ratings_in_everyday_words(bot, conversation, said, stored, status):
     conversation.play([
         *files("o-iris"),

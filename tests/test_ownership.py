@@ -80,7 +80,7 @@ def test_the_backup_who_accepts_owns_the_ticket_and_earns_its_credit(bot, people
     assert any(m.startswith(f"【提醒】工单 {no}") for m in heard(fake, "wecom", "pm02"))
     assert not any(no in m for m in heard(fake, "wecom", "pm01")[1:])
 
-    assert li.says(f"回复 {no} 已联系电工") == texts.W_REPLIED.format(no=no)
+    assert li.says(f"回复 {no} 已联系电工") == texts.W_REPLIED_ECHO.format(no=no, text="已联系电工")
     assert li.says(f"办结 {no} 灯泡已更换").startswith(texts.W_RESOLVED.format(no=no))
     deliver()
     assert heard(fake, "wechat", "o-nb")[1:] == [
