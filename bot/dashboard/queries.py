@@ -68,7 +68,31 @@ def _median(session, expr, where, n: int) -> float | None:
     return round(sum(float(v) for v in middle) / len(middle), 2)
 
 
-def summary(session, branch_id: str | None, period: Period, with_categories: bool = True) -> dict:
+def ratings_by_grid(session, branch_id: str | None, period: Period) -> dict:
+    """Ratings given in a period and in the one before, per grid: {(current?, grid): (rated, satisfied)}.
+
+    One join of the two periods' `rated` events to their tickets serves the 总览 cards of both
+    periods and the grid table.
+    """
+    before = period.previous()
+    current = TicketEvent.at >= period.start
+    satisfied_n = func.coalesce(func.sum(case((satisfied(), 1), else_=0)), 0)
+    rows = session.execute(
+        select(current.label("current"), Ticket.grid_id, func.count(), satisfied_n)
+        .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.kind == "rated", *in_scope(branch_id), TicketEvent.at >= before.start,
+               TicketEvent.at < period.end)
+        .group_by(current, Ticket.grid_id)).all()
+    return {(bool(c), g): (int(n), int(k)) for c, g, n, k in rows}
+
+
+def _ratings_total(ratings: dict, current: bool) -> tuple[int, int]:
+    picked = [v for (c, _), v in ratings.items() if c == current]
+    return sum(n for n, _ in picked), sum(k for _, k in picked)
+
+
+def summary(session, branch_id: str | None, period: Period, with_categories: bool = True,
+            ratings: tuple[int, int] | None = None) -> dict:
     """Received, resolved, medians, SLA met %, and the 三率 (响应率, 解决率, 满意率) of a period.
 
     The definitions are those of bot/figures.py (the digest's and the API's); the counts come
@@ -88,9 +112,11 @@ def summary(session, branch_id: str | None, period: Period, with_categories: boo
         count_when(Ticket.status.in_(DONE_STATUSES)), count_when(judged_when), count_when(met_when),
     ).select_from(Ticket).where(*created)).one())
     events = [*scope, TicketEvent.at >= period.start, TicketEvent.at < period.end]
-    rated, satisfied_n = (int(v) for v in session.execute(
-        select(func.count(), count_when(satisfied())).select_from(TicketEvent)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id).where(TicketEvent.kind == "rated", *events)).one())
+    if ratings is None:
+        ratings = tuple(int(v) for v in session.execute(
+            select(func.count(), count_when(satisfied())).select_from(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id).where(TicketEvent.kind == "rated", *events)).one())
+    rated, satisfied_n = ratings
     resolved = session.scalar(
         select(func.count(func.distinct(TicketEvent.ticket_id))).join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(TicketEvent.kind == "resolved", *events)) or 0
@@ -107,10 +133,13 @@ def summary(session, branch_id: str | None, period: Period, with_categories: boo
             "by_category": by_category}
 
 
-def overview(session, branch_id: str | None, period: Period) -> dict:
+def overview(session, branch_id: str | None, period: Period, ratings: dict | None = None) -> dict:
     """The 总览 figures of a period beside the previous period's, with the change of each."""
-    this = summary(session, branch_id, period)
-    before = summary(session, branch_id, period.previous(), with_categories=False)
+    if ratings is None:
+        ratings = ratings_by_grid(session, branch_id, period)
+    this = summary(session, branch_id, period, ratings=_ratings_total(ratings, True))
+    before = summary(session, branch_id, period.previous(), with_categories=False,
+                     ratings=_ratings_total(ratings, False))
     keys = ("received", "resolved", "median_response_h", "median_reply_h", "sla_met_pct",
             "response_rate", "resolution_rate", "satisfaction_pct")
     return {"now": this, "before": before, "change": {k: _delta(this[k], before[k]) for k in keys}}
@@ -127,19 +156,15 @@ def handling_buckets(session, branch_id: str | None, period: Period) -> list[int
 
 
 def weekly_trend(session, branch_id: str | None, first_monday: datetime, weeks: int) -> list[dict]:
-    """Tickets received and resolved in each of `weeks` weeks from a local Monday."""
+    """Tickets received in each of `weeks` weeks from a local Monday, and how many of them are resolved now."""
     origin = first_monday.timestamp() / 3600.0
-    end = first_monday + timedelta(weeks=weeks)
-
-    def per_week(column, *where):
-        week = whole_part(session, (epoch_hours(session, column) - origin) / 168.0)
-        return dict(session.execute(select(week, func.count()).where(
-            *in_scope(branch_id), column >= first_monday, column < end, *where).group_by(week)).all())
-
-    received = per_week(Ticket.created_at)
-    resolved = per_week(Ticket.resolved_at, Ticket.resolved_at.is_not(None))
+    week = whole_part(session, (epoch_hours(session, Ticket.created_at) - origin) / 168.0)
+    rows = {int(w): (int(n), int(d)) for w, n, d in session.execute(
+        select(week, func.count(), func.coalesce(func.sum(case((Ticket.status.in_(DONE_STATUSES), 1), else_=0)), 0))
+        .where(*in_scope(branch_id), Ticket.created_at >= first_monday,
+               Ticket.created_at < first_monday + timedelta(weeks=weeks)).group_by(week))}
     return [{"week": (first_monday + timedelta(weeks=i)).date().isoformat(),
-             "received": int(received.get(i, 0)), "resolved": int(resolved.get(i, 0))} for i in range(weeks)]
+             "received": rows.get(i, (0, 0))[0], "resolved": rows.get(i, (0, 0))[1]} for i in range(weeks)]
 
 
 def overdue_where(branch_id: str | None, now: datetime, within_h: float = 0.0) -> tuple:
@@ -151,18 +176,17 @@ def overdue_where(branch_id: str | None, now: datetime, within_h: float = 0.0) -
                 (Ticket.status == "reopened") & (Ticket.reply_due_at < soon)))
 
 
-def grid_table(session, branch_id: str | None, period: Period, now: datetime) -> list[dict]:
+def grid_table(session, branch_id: str | None, period: Period, now: datetime,
+               ratings: dict | None = None) -> list[dict]:
     """Per grid: tickets of the period, tickets overdue now, satisfaction % of the period's ratings."""
     scope = in_scope(branch_id)
     tickets = dict(session.execute(select(Ticket.grid_id, func.count()).where(
         *scope, Ticket.created_at >= period.start, Ticket.created_at < period.end).group_by(Ticket.grid_id)).all())
     overdue = dict(session.execute(select(Ticket.grid_id, func.count()).where(*overdue_where(branch_id, now))
                                    .group_by(Ticket.grid_id)).all())
-    ratings = {g: (int(n), int(s)) for g, n, s in session.execute(
-        select(Ticket.grid_id, func.count(), func.coalesce(func.sum(case((satisfied(), 1), else_=0)), 0))
-        .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == "rated", *scope, TicketEvent.at >= period.start, TicketEvent.at < period.end)
-        .group_by(Ticket.grid_id))}
+    if ratings is None:
+        ratings = ratings_by_grid(session, branch_id, period)
+    ratings = {g: v for (current, g), v in ratings.items() if current}
     grids = session.scalars(select(Grid).where(Grid.branch_id == branch_id) if branch_id
                             else select(Grid)).all()
     rows = [{"grid": g.id, "name": f"{g.community}{g.name}", "tickets": int(tickets.get(g.id, 0)),

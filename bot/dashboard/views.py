@@ -222,11 +222,12 @@ def overview():
     now = bot.clock.now()
     with bot.db.session() as session:
         branch = _branch(session)
-        figures = queries.overview(session, branch, period)
+        ratings = queries.ratings_by_grid(session, branch, period)
+        figures = queries.overview(session, branch, period, ratings)
         buckets = queries.handling_buckets(session, branch, period)
         this_monday = _local_day(now) - timedelta(days=_local_day(now).weekday())
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
-        grids = queries.grid_table(session, branch, period, now)
+        grids = queries.grid_table(session, branch, period, now, ratings)
     charts = {"category": [{"name": k, "value": v} for k, v in sorted(figures["now"]["by_category"].items(),
                                                                        key=lambda kv: -kv[1])],
               "buckets": {"labels": list(texts.DB_BUCKETS), "values": buckets},

@@ -28,7 +28,7 @@
     bars("chart-buckets", data.buckets.labels, [{ type: "bar", name: "件数", data: data.buckets.values }]);
     bars("chart-trend", data.trend.map(function (w) { return w.week.slice(5); }), [
       { type: "line", name: "收到", data: data.trend.map(function (w) { return w.received; }) },
-      { type: "line", name: "办结", data: data.trend.map(function (w) { return w.resolved; }) }]);
+      { type: "line", name: "其中已办结", data: data.trend.map(function (w) { return w.resolved; }) }]);
   } else if (page === "members") {
     bars("chart-members", data.names, [{ type: "bar", name: "综合得分", data: data.totals },
       { type: "bar", name: "积分", data: data.points }]);
