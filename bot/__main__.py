@@ -233,13 +233,26 @@ def cmd_nlp_train(args) -> int:
 
 
 def cmd_nlp_eval(args) -> int:
-    """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line."""
+    """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line.
+
+    With --folds N it trains and scores the model by stratified N-fold cross-validation instead."""
     from .classifier import ModelError, evaluate, load, read_csv
     from .nlp import Classifier
     from .tickets import keyword_classifier
 
     try:
         texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+        if args.folds:
+            from .classifier import cross_validate
+
+            if args.folds < 2 or min(labels.count(c) for c in set(labels)) < args.folds:
+                print("error: --folds needs 2 or more, and at least that many examples per category",
+                      file=sys.stderr)
+                return 2
+            result = cross_validate(texts, labels, folds=args.folds)
+            del result["margins"], result["classes"]
+            print(json.dumps({"classifier": f"model, {args.folds}-fold", **result}, ensure_ascii=False))
+            return 0
         path = args.model or (None if args.rules else _config().get("nlp", {}).get("model"))
         classifier: Classifier
         if path:
@@ -296,10 +309,11 @@ def main(argv=None) -> int:
     p.set_defaults(fn=cmd_nlp_train)
     p = nlp.add_parser("eval", help=cmd_nlp_eval.__doc__)
     p.add_argument("--csv", required=True)
-    p.add_argument("--text-column", required=True)
+    p.add_argument("--text-column", required=True, help="a column, or several joined with + (title+text)")
     p.add_argument("--label-column", required=True)
     p.add_argument("--model", default=None, help="a model file (default: nlp.model)")
     p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
+    p.add_argument("--folds", type=int, default=0, help="cross-validate a new model on the CSV (e.g. 5)")
     p.set_defaults(fn=cmd_nlp_eval)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)

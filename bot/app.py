@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from zoneinfo import ZoneInfo
 
@@ -95,12 +96,14 @@ class Bot:
 
     def load_model(self) -> None:
         """Loads nlp.model when set; falls back to the keyword rules (and says so) when unusable."""
-        path = self.cfg["nlp"].get("model")
-        self.model = None
-        if not path:
-            return
         from .classifier import ModelError, load
+        from .routing.retrain import learned_model_path
 
+        path = self.model_path = learned_model_path(self.cfg)
+        self.model = None
+        self.model_stamp = _stamp(path)
+        if not self.cfg["nlp"].get("model") and self.model_stamp is None:
+            return
         try:
             model = load(path)
         except ModelError as exc:
@@ -119,11 +122,22 @@ class Bot:
 
     def classify(self, session, text: str) -> tuple[str, str]:
         """The category of a text and what decided it: the model when confident, else the rules."""
+        if hasattr(self, "model_path") and self.model_stamp != _stamp(self.model_path):
+            self.load_model()     # the retrain (another process) replaced the file
         if self.model is not None:
             category, confidence = self.model.predict(text)
             if confidence >= float(self.cfg["nlp"]["min_confidence"]):
                 return category, "model"
         return self.cached("keywords", keyword_classifier).classify(text), "rules"
+
+
+def _stamp(path: str):
+    """A model file's modification time and size, or None when there is no file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:

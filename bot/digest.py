@@ -83,7 +83,21 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
     top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
     lines.append(texts.DIGEST_TOP.format(members="，".join(
         f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))
+    lines.extend(retrain_line(bot, start, end))     # #18
     return "\n".join(lines)
+
+
+def retrain_line(bot, start: datetime, end: datetime) -> list[str]:
+    """One line on this week's category-model retrain, if one ran."""
+    from .routing.retrain import outcome
+
+    last = outcome(bot)
+    if not last or not start <= datetime.fromisoformat(last["at"]) < end:
+        return []
+    if last.get("reason") == "too_few_labels":
+        return [texts.DIGEST_MODEL_TOO_FEW.format(n=bot.cfg["nlp"]["retrain_min_per_category"])]
+    line = texts.DIGEST_MODEL_KEPT if last["kept"] else texts.DIGEST_MODEL_NOT_KEPT
+    return [line.format(n=last["n"], before=last["current_f1"], after=last["candidate_f1"])]
 
 
 def send_weekly_digests(bot) -> int:

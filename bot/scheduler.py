@@ -54,6 +54,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .hot import extract_keywords, refresh_hot_topics
     from .outbox import OutboxWorker, index_parked
     from .privacy import apply_retention
+    from .routing.retrain import retrain
     from .sla import sweep_sla
     from .webhook import recover_inflight
 
@@ -78,6 +79,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("retention", apply_retention, every(hours=6)),
         ("keywords", extract_keywords, every(seconds=30)),
         ("hot_topics", refresh_hot_topics, every(minutes=10)),
+        ("nlp.retrain", retrain, every(hours=1)),     # runs when nlp.retrain_days have passed
     ]
 
 

@@ -261,3 +261,9 @@ W_ASKED = "已向居民询问（工单 {no}），等待期间不计时限；居�
 R_ASKED = "关于您的留言 {no}，党员想了解：{question}\n请直接回复补充信息。"
 R_SUPPLEMENT_THANKS = "收到您的补充，已转给办理党员（留言 {no}）。"
 W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}小时。"
+
+# -- #18 routing accuracy --
+DIGEST_MODEL_KEPT = "**分类模型**：已用{n}件历史工单重新训练并启用（准确率 {before:.0%} → {after:.0%}）"
+DIGEST_MODEL_NOT_KEPT = "**分类模型**：重新训练未超过现有分类（{after:.0%} ≤ {before:.0%}），继续使用现有分类"
+DIGEST_MODEL_TOO_FEW = "**分类模型**：每类人工确认的工单尚不足{n}件，继续使用关键词分类"
+CARD_CATEGORY_GUESS = "（分类为推测，把握{confidence:.0%}；如不对请点“转派”改分类）"

@@ -1,0 +1,95 @@
+"""#18 routing that learns: the scheduled retrain keeps a better model and refuses a worse one,
+and says which in the digest; keyword suggestions; the card's note on a guessed category."""
+import json
+import os
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.digest import retrain_line
+from bot.models import Branch, Ticket
+from bot.routing.retrain import learned_model_path, outcome, retrain
+
+# Almost none of these words is a keyword of the test organisation's categories (垃圾 is), so the
+# rules mostly say 其他.
+HISTORY = {
+    "民生服务": ["楼道灯泡黑了好几天", "单元门灯一直不亮", "车库灯坏了没人修", "地下室灯忽明忽暗",
+             "楼道照明闪个不停", "照明灯坏了好久"],
+    "环境卫生": ["楼下垃圾桶臭气熏天", "垃圾站脏乱不堪", "花坛边堆满杂物", "化粪池苍蝇很多",
+             "楼后空地满地纸屑", "小区门口堆满杂物"],
+    "矛盾纠纷": ["楼上邻居半夜吵闹", "隔壁住户天天骂人", "对门那家不讲道理", "新搬来的和我们吵起来",
+             "三楼那户把车横在门口", "楼下商户半夜吵闹"],
+}
+
+
+def build(settings, people_factory, **nlp):
+    settings["nlp"] = {"retrain_min_per_category": 5, **nlp}
+    app, people = people_factory(settings)
+    return app.extensions["bot"], people
+
+
+def label_history(people, history, wrong: bool = False):
+    """Residents write, a member recategorises (转派 to a category) and resolves each ticket."""
+    zhang = people.member("pm01")
+    names = sorted(history)
+    for label, items in history.items():
+        for n, item in enumerate(items):
+            no = people.file_ticket(f"o-{label}{n}", item + "，请尽快处理")
+            given = names[(names.index(label) + n) % len(names)] if wrong else label
+            zhang.says(f"转派 {no} {given}")
+            zhang.says(f"办结 {no} 已处理")
+
+
+def test_a_better_model_from_history_is_kept_and_routes(settings, people_factory, clock):
+    bot, people = build(settings, people_factory)
+    label_history(people, HISTORY)
+    result = retrain(bot)
+    assert result["kept"] and result["n"] == 18 and result["categories"] == 3
+    assert result["current_f1"] < 0.2 < 0.8 < result["candidate_f1"]   # rules: mostly 其他
+    assert os.path.exists(learned_model_path(bot.cfg)) and bot.model is not None
+    no = people.file_ticket("o-new", "车库灯黑了好几天没人修")
+    with bot.db.session() as session:
+        assert session.scalar(select(Ticket.category).where(Ticket.no == no)) == "民生服务"
+    assert retrain(bot) is None                                       # not due again for a week
+    clock.advance(days=7, minutes=1)
+    again = retrain(bot)                                              # the kept model routes now
+    assert again is not None and not again["kept"] and again["current_f1"] >= again["candidate_f1"]
+
+
+def test_a_worse_model_is_not_kept(settings, people_factory):
+    bot, people = build(settings, people_factory)
+    label_history(people, HISTORY, wrong=True)        # labels that contradict the texts
+    # The rules route these: the keywords are in the texts and agree with the labels given.
+    rules_texts = {"民生服务": "停水", "环境卫生": "垃圾", "矛盾纠纷": "噪音"}
+    zhang = people.member("pm01")
+    for label, word in rules_texts.items():
+        for n in range(5):
+            no = people.file_ticket(f"o-r{label}{n}", f"{word}问题第{n + 1}次反映，{HISTORY[label][n]}")
+            zhang.says(f"办结 {no} 已处理")
+    result = retrain(bot)
+    assert not result["kept"] and result["candidate_f1"] <= result["current_f1"]
+    assert not os.path.exists(learned_model_path(bot.cfg)) and bot.model is None
+
+
+def test_too_little_history_leaves_the_rules_and_the_digest_says_which(settings, people_factory, clock):
+    bot, people = build(settings, people_factory, retrain_min_per_category=7)
+    label_history(people, HISTORY)
+    result = retrain(bot)
+    assert result == {**result, "kept": False, "reason": "too_few_labels", "categories": 0}
+    now = clock.now()
+    with bot.db.session() as session:
+        assert retrain_line(bot, now - timedelta(days=7), now + timedelta(seconds=1)) == [
+            "**分类模型**：每类人工确认的工单尚不足7件，继续使用关键词分类"]
+        assert retrain_line(bot, now + timedelta(days=1), now + timedelta(days=8)) == []
+        assert session.get(Branch, "b1") is not None
+    assert json.loads(bot.redis.get("bot:nlp:retrain") or "null") in (None, outcome(bot))
+
+
+def test_the_digest_says_when_a_model_was_kept(settings, people_factory, clock):
+    bot, people = build(settings, people_factory)
+    label_history(people, HISTORY)
+    result = retrain(bot)
+    now = clock.now()
+    line = retrain_line(bot, now - timedelta(days=7), now + timedelta(seconds=1))
+    before, after = f"{result['current_f1']:.0%}", f"{result['candidate_f1']:.0%}"
+    assert result["kept"] and line == [f"**分类模型**：已用18件历史工单重新训练并启用（准确率 {before} → {after}）"]
