@@ -208,7 +208,7 @@ def cmd_points_reverse(args) -> int:
 def cmd_nlp_train(args) -> int:
     """Trains the category model from a CSV file or from the tickets' history."""
     from .classifier import ModelError, read_csv, save, train
-    from .tickets import labelled_history
+    from .routing.retrain import labelled_history
 
     try:
         if args.from_history:
@@ -269,6 +269,38 @@ def cmd_nlp_eval(args) -> int:
     return 0
 
 
+def cmd_nlp_suggest_keywords(args) -> int:
+    """Suggests keywords per category from the labelled history (or a labelled CSV): one JSON line each."""
+    from .classifier import ModelError, read_csv
+    from .routing.keywords import suggest
+    from .routing.retrain import labelled_history
+    from .tickets import keyword_classifier
+
+    bot = _bot() if not args.csv else None
+    try:
+        if args.csv:
+            if not (args.text_column and args.label_column):
+                print("error: with --csv give --text-column and --label-column", file=sys.stderr)
+                return 2
+            texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+            current: dict = {}
+        else:
+            with bot.db.session() as session:
+                texts, labels = labelled_history(session)
+                current = dict(keyword_classifier(session).categories)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not texts:
+        print("error: no labelled tickets yet (recategorised, transferred to a category, or handled to the end)",
+              file=sys.stderr)
+        return 1
+    for category, words in suggest(texts, labels, top=args.top, min_count=args.min_count).items():
+        print(json.dumps({"category": category, "n": labels.count(category), "suggested": words,
+                          "new": [w for w in words if w not in current.get(category, [])]}, ensure_ascii=False))
+    return 0
+
+
 def main(argv=None) -> int:
     """Parses the command line and runs one command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="党员留言互动 chatbot backend")
@@ -315,6 +347,13 @@ def main(argv=None) -> int:
     p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
     p.add_argument("--folds", type=int, default=0, help="cross-validate a new model on the CSV (e.g. 5)")
     p.set_defaults(fn=cmd_nlp_eval)
+    p = nlp.add_parser("suggest-keywords", help=cmd_nlp_suggest_keywords.__doc__)
+    p.add_argument("--csv", help="a labelled CSV instead of the tickets' history")
+    p.add_argument("--text-column")
+    p.add_argument("--label-column")
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--min-count", type=int, default=3, help="in at least this many texts of the category")
+    p.set_defaults(fn=cmd_nlp_suggest_keywords)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
     p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")

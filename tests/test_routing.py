@@ -93,3 +93,24 @@ def test_the_digest_says_when_a_model_was_kept(settings, people_factory, clock):
     line = retrain_line(bot, now - timedelta(days=7), now + timedelta(seconds=1))
     before, after = f"{result['current_f1']:.0%}", f"{result['candidate_f1']:.0%}"
     assert result["kept"] and line == [f"**分类模型**：已用18件历史工单重新训练并启用（准确率 {before} → {after}）"]
+
+
+def test_keywords_are_suggested_from_history(settings, people_factory, cli):
+    bot, people = build(settings, people_factory)
+    label_history(people, HISTORY)
+    code, said = cli("nlp", "suggest-keywords", "--min-count", "2")
+    lines = [json.loads(line) for line in said.splitlines()]
+    assert code == 0 and [line["category"] for line in lines] == sorted(HISTORY)
+    for line in lines:
+        mine = [t for t in HISTORY[line["category"]]]
+        others = [t for c, items in HISTORY.items() if c != line["category"] for t in items]
+        assert line["suggested"] and line["n"] == 6
+        for word in line["suggested"]:
+            assert sum(word in t for t in mine) >= 2 and sum(word in t for t in mine) > sum(word in t for t in others)
+    assert "垃圾" not in next(x for x in lines if x["category"] == "环境卫生")["new"]   # already a keyword
+
+
+def test_suggest_keywords_without_history_says_so(settings, people_factory, cli):
+    build(settings, people_factory)
+    code, said = cli("nlp", "suggest-keywords")
+    assert code == 1 and said == ""
