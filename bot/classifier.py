@@ -278,6 +278,14 @@ class ModelClassifier:
         best = int(margins.argmax())
         return str(model.classes[best]), confidence(margins)
 
+    def ranked(self, text: str) -> list[tuple[str, float]]:
+        """Every category with its confidence, likeliest first."""
+        model: LinearModel = self.document["model"]
+        margins = model.margins(normalise(text))
+        shares = [math.exp(SHARPNESS * (float(m) - float(margins.max()))) for m in margins]
+        total = sum(shares)
+        return sorted(((str(c), s / total) for c, s in zip(model.classes, shares)), key=lambda p: -p[1])
+
     def classify(self, text: str) -> str:
         return self.predict(text)[0]
 

@@ -266,4 +266,5 @@ W_SUPPLEMENT = "【居民补充】工单 {no}：{text}\n时限已顺延{hours}�
 DIGEST_MODEL_KEPT = "**分类模型**：已用{n}件历史工单重新训练并启用（准确率 {before:.0%} → {after:.0%}）"
 DIGEST_MODEL_NOT_KEPT = "**分类模型**：重新训练未超过现有分类（{after:.0%} ≤ {before:.0%}），继续使用现有分类"
 DIGEST_MODEL_TOO_FEW = "**分类模型**：每类人工确认的工单尚不足{n}件，继续使用关键词分类"
-CARD_CATEGORY_GUESS = "（分类为推测，把握{confidence:.0%}；如不对请点“转派”改分类）"
+CARD_CATEGORY_GUESS = "（分类为推测，把握{confidence:.0%}；如不对请点“转派”或下方按钮改分类）"
+CARD_RECATEGORISE = "改为{category}"

@@ -23,6 +23,7 @@ from .models import (
 from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_address, mask_name, mask_openid, mask_pii
 from .replies import Reply
+from .routing.card import guess_note, recategorise_button
 
 log = logging.getLogger(__name__)
 
@@ -182,18 +183,20 @@ class Assessment:
     response_h: float
     reply_h: float
     decided_by: str = "rules"
+    confidence: float | None = None     # #18: the model's, when there is a model (0…1)
+    runner_up: str | None = None        # #18: the category the model would pick next
 
 
 def assess(bot, session: Session, resident: Resident | None, draft: Draft) -> Assessment:
     """Category, department, grid, priority and promised hours of a draft."""
-    name, decided_by = bot.classify(session, draft.text)
+    name, decided_by, confidence, runner_up = bot.route(session, draft.text)
     category = session.get(Category, name) if name != OTHER else None
     words = words_in(draft.text, bot.cfg["nlp"]["urgent_words"])
     priority = "urgent" if words else "normal"
     response_h, reply_h = sla_hours(bot.cfg, category, priority)
     return Assessment(name, category.department_id if category else None,
                       find_grid(bot.cached("grids", active_grids), resident, draft), priority, words,
-                      response_h, reply_h, decided_by)
+                      response_h, reply_h, decided_by, confidence, runner_up)
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         resident=mask_openid(resident.openid), category=ticket.category,
         department=department.name if department else "—", place=place_of(ticket, grid),
         text=mask_pii(ticket.text)[:300], response_due=when(ctx, ticket.response_due_at),
-        reply_due=when(ctx, ticket.reply_due_at))
+        reply_due=when(ctx, ticket.reply_due_at)) + guess_note(ctx, ticket)     # #18
     title = texts.CARD_NEW_TITLE.format(no=ticket.no, priority=texts.PRIORITY_NAMES[ticket.priority])
     card = {
         "card_type": "button_interaction",
@@ -277,7 +280,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         "sub_title_text": description[:500],
         "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}",
         "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
-                        for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
+                        for i, (label, action) in enumerate(texts.CARD_ACTIONS)] + recategorise_button(ctx, ticket),
     }
     return Reply("wecom", member.userid, "template_card", card)
 
@@ -301,6 +304,7 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     session.flush()
     record_event(session, ticket, "created", resident_actor(resident), ctx.now,
                  category=found.category, category_by=found.decided_by, priority=found.priority,
+                 category_confidence=found.confidence, category_runner_up=found.runner_up,
                  grid=ticket.grid_id,
                  urgent_words=found.urgent_words, photos=len(draft.photos))
     replies = []

@@ -1,13 +1,15 @@
 """#18 routing that learns: the scheduled retrain keeps a better model and refuses a worse one,
 and says which in the digest; keyword suggestions; the card's note on a guessed category."""
+import csv
 import json
 import os
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import texts
 from bot.digest import retrain_line
-from bot.models import Branch, Ticket
+from bot.models import Branch, Ticket, TicketEvent
 from bot.routing.retrain import learned_model_path, outcome, retrain
 
 # Almost none of these words is a keyword of the test organisation's categories (垃圾 is), so the
@@ -114,3 +116,54 @@ def test_suggest_keywords_without_history_says_so(settings, people_factory, cli)
     build(settings, people_factory)
     code, said = cli("nlp", "suggest-keywords")
     assert code == 1 and said == ""
+
+
+def train_model(tmp_path, cli):
+    rows = [(f"{text}，请尽快处理{'！' * n}", label) for label, items in HISTORY.items()
+            for text in items for n in range(2)]
+    with open(tmp_path / "h.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([("content", "label"), *rows])
+    code, _ = cli("nlp", "train", "--csv", str(tmp_path / "h.csv"), "--text-column", "content",
+                  "--label-column", "label", "--out", str(tmp_path / "m.pkl"))
+    assert code == 0
+    return str(tmp_path / "m.pkl")
+
+
+def card_of(fake, deliver, userid):
+    deliver()
+    return [c["json"]["template_card"] for c in fake.sent("wecom", userid)
+            if c["json"]["msgtype"] == "template_card"][-1]
+
+
+def test_a_guessed_category_says_so_and_one_tap_moves_it(settings, people_factory, tmp_path, cli, fake, deliver):
+    model = train_model(tmp_path, cli)
+    bot, people = build(settings, people_factory, model=model, min_confidence=0.0, guess_below=0.999)
+    no = people.file_ticket("o-guess", "楼道里车库灯和垃圾站都没人管")        # half one thing, half another
+    with bot.db.session() as session:
+        t = session.scalar(select(Ticket).where(Ticket.no == no))
+        created = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
+                                                           TicketEvent.kind == "created"))
+        first, other = t.category, created.data["category_runner_up"]
+    assert created.data["category_by"] == "model" and 0 < created.data["category_confidence"] < 0.999
+    card = card_of(fake, deliver, "pm01")
+    assert texts.CARD_CATEGORY_GUESS.format(confidence=created.data["category_confidence"]) in card["sub_title_text"]
+    button = card["button_list"][-1]
+    assert button == {"text": f"改为{other}"[:10], "style": 2, "key": f"recategorise:{no}:{other}"} and other != first
+    zhang = people.member("pm01")
+    said = zhang.event("template_card_event", button["key"], TaskId="t", CardType="button_interaction",
+                       ResponseCode="rc")
+    assert said == texts.W_TRANSFERRED.format(no=no, target=f"“{other}”类")
+    with bot.db.session() as session:
+        t = session.scalar(select(Ticket).where(Ticket.no == no))
+        kinds = [e.kind for e in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id))]
+    assert t.category == other and "recategorised" in kinds
+    assert zhang.event("template_card_event", f"recategorise:{no}:{other}", TaskId="t2", CardType="button_interaction",
+                       ResponseCode="rc") == texts.W_TRANSFER_SAME.format(no=no, target=other)
+
+
+def test_a_sure_category_has_no_note_and_no_extra_button(settings, people_factory, tmp_path, cli, fake, deliver):
+    model = train_model(tmp_path, cli)
+    bot, people = build(settings, people_factory, model=model, min_confidence=0.0, guess_below=0.0)
+    people.file_ticket("o-sure", "车库灯坏了没人修")
+    card = card_of(fake, deliver, "pm01")
+    assert "分类为推测" not in card["sub_title_text"] and len(card["button_list"]) == len(texts.CARD_ACTIONS)
