@@ -167,3 +167,15 @@ def test_a_sure_category_has_no_note_and_no_extra_button(settings, people_factor
     people.file_ticket("o-sure", "车库灯坏了没人修")
     card = card_of(fake, deliver, "pm01")
     assert "分类为推测" not in card["sub_title_text"] and len(card["button_list"]) == len(texts.CARD_ACTIONS)
+
+
+def test_eval_cross_validates_a_csv_with_joined_columns(tmp_path, cli):
+    rows = [(f"第{n}件", text, label) for label, items in HISTORY.items() for n, text in enumerate(items)]
+    with open(tmp_path / "cv.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([("title", "text", "label"), *rows])
+    args = ("nlp", "eval", "--csv", str(tmp_path / "cv.csv"), "--text-column", "title+text", "--label-column", "label")
+    code, said = cli(*args, "--folds", "3")
+    result = json.loads(said)
+    assert code == 0 and result["classifier"] == "model, 3-fold" and result["n"] == 18
+    assert set(result["per_class"]) == set(HISTORY) and result["micro_f1"] >= 0.5 and result["ms_per_message"] > 0
+    assert cli(*args, "--folds", "7")[0] == 2                 # more folds than examples of a category
