@@ -32,7 +32,8 @@ def labelled_history(session) -> tuple[list[str], list[str]]:
 
 
 def learned_model_path(cfg: dict) -> str:
-    """Where the retrain writes its model when nlp.model names no file."""
+    """The model file the bot routes with and the retrain replaces: nlp.model, or
+    data_dir/category-model.pkl when nlp.model names none."""
     return cfg["nlp"].get("model") or os.path.join(cfg["data_dir"], "category-model.pkl")
 
 
