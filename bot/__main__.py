@@ -293,7 +293,7 @@ def cmd_points_reverse(args) -> int:
 def cmd_nlp_train(args) -> int:
     """Trains the category model from a CSV file or from the tickets' history."""
     from .classifier import ModelError, read_csv, save, train
-    from .tickets import labelled_history
+    from .routing.retrain import labelled_history
 
     try:
         if args.from_history:
@@ -318,13 +318,26 @@ def cmd_nlp_train(args) -> int:
 
 
 def cmd_nlp_eval(args) -> int:
-    """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line."""
+    """Scores the model (or, without one, the keyword rules) on a labelled CSV: one JSON line.
+
+    With --folds N it trains and scores the model by stratified N-fold cross-validation instead."""
     from .classifier import ModelError, evaluate, load, read_csv
     from .nlp import Classifier
     from .tickets import keyword_classifier
 
     try:
         texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+        if args.folds:
+            from .classifier import cross_validate
+
+            if args.folds < 2 or min(labels.count(c) for c in set(labels)) < args.folds:
+                print("error: --folds needs 2 or more, and at least that many examples per category",
+                      file=sys.stderr)
+                return 2
+            result = cross_validate(texts, labels, folds=args.folds)
+            del result["margins"], result["classes"]
+            print(json.dumps({"classifier": f"model, {args.folds}-fold", **result}, ensure_ascii=False))
+            return 0
         path = args.model or (None if args.rules else _config().get("nlp", {}).get("model"))
         classifier: Classifier
         if path:
@@ -338,6 +351,38 @@ def cmd_nlp_eval(args) -> int:
         return 2
     print(json.dumps({"classifier": path or "rules", **evaluate(classifier.classify, texts, labels)},
                      ensure_ascii=False))
+    return 0
+
+
+def cmd_nlp_suggest_keywords(args) -> int:
+    """Suggests keywords per category from the labelled history (or a labelled CSV): one JSON line each."""
+    from .classifier import ModelError, read_csv
+    from .routing.keywords import suggest
+    from .routing.retrain import labelled_history
+    from .tickets import keyword_classifier
+
+    bot = _bot() if not args.csv else None
+    try:
+        if args.csv:
+            if not (args.text_column and args.label_column):
+                print("error: with --csv give --text-column and --label-column", file=sys.stderr)
+                return 2
+            texts, labels = read_csv(args.csv, args.text_column, args.label_column)
+            current: dict = {}
+        else:
+            with bot.db.session() as session:
+                texts, labels = labelled_history(session)
+                current = dict(keyword_classifier(session).categories)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not texts:
+        print("error: no labelled tickets yet (recategorised, transferred to a category, or handled to the end)",
+              file=sys.stderr)
+        return 1
+    for category, words in suggest(texts, labels, top=args.top, min_count=args.min_count).items():
+        print(json.dumps({"category": category, "n": labels.count(category), "suggested": words,
+                          "new": [w for w in words if w not in current.get(category, [])]}, ensure_ascii=False))
     return 0
 
 
@@ -385,10 +430,11 @@ def main(argv=None) -> int:
     p.set_defaults(fn=cmd_nlp_train)
     p = nlp.add_parser("eval", help=cmd_nlp_eval.__doc__)
     p.add_argument("--csv", required=True)
-    p.add_argument("--text-column", required=True)
+    p.add_argument("--text-column", required=True, help="a column, or several joined with + (title+text)")
     p.add_argument("--label-column", required=True)
     p.add_argument("--model", default=None, help="a model file (default: nlp.model)")
     p.add_argument("--rules", action="store_true", help="score the keyword rules even when a model is set")
+    p.add_argument("--folds", type=int, default=0, help="cross-validate a new model on the CSV (e.g. 5)")
     p.set_defaults(fn=cmd_nlp_eval)
     menu = sub.add_parser("menu", help="the custom menus").add_subparsers(dest="menu_command", required=True)
     p = menu.add_parser("create", help=cmd_menu_create.__doc__)
@@ -401,6 +447,13 @@ def main(argv=None) -> int:
     p = sub.add_parser("restore", help=cmd_restore.__doc__)
     p.add_argument("archive", help="a backup-….tar file")
     p.set_defaults(fn=cmd_restore)
+    p = nlp.add_parser("suggest-keywords", help=cmd_nlp_suggest_keywords.__doc__)
+    p.add_argument("--csv", help="a labelled CSV instead of the tickets' history")
+    p.add_argument("--text-column")
+    p.add_argument("--label-column")
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--min-count", type=int, default=3, help="in at least this many texts of the category")
+    p.set_defaults(fn=cmd_nlp_suggest_keywords)
     p = sub.add_parser("chat", help=cmd_chat.__doc__)
     p.add_argument("--as", dest="role", choices=("resident", "member"), required=True)
     p.add_argument("user_id", help="an openid for a resident, a WeCom userid for a member")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from zoneinfo import ZoneInfo
 
@@ -132,12 +133,14 @@ class Bot:
 
     def load_model(self) -> None:
         """Loads nlp.model when set; falls back to the keyword rules (and says so) when unusable."""
-        path = self.cfg["nlp"].get("model")
-        self.model = None
-        if not path:
-            return
         from .classifier import ModelError, load
+        from .routing.retrain import learned_model_path
 
+        path = self.model_path = learned_model_path(self.cfg)
+        self.model = None
+        self.model_stamp = _stamp(path)
+        if not self.cfg["nlp"].get("model") and self.model_stamp is None:
+            return
         try:
             model = load(path)
         except ModelError as exc:
@@ -156,11 +159,31 @@ class Bot:
 
     def classify(self, session, text: str) -> tuple[str, str]:
         """The category of a text and what decided it: the model when confident, else the rules."""
+        return self.route(session, text)[:2]
+
+    def route(self, session, text: str) -> tuple[str, str, float | None, str | None]:
+        """classify, plus the model's confidence in its best guess and its next-best category
+        (None, None without a model)."""
+        if hasattr(self, "model_path") and self.model_stamp != _stamp(self.model_path):
+            self.load_model()     # the retrain (another process) replaced the file
         if self.model is not None:
-            category, confidence = self.model.predict(text)
+            ranked = self.model.ranked(text)
+            (category, confidence), runner_up = ranked[0], (ranked[1][0] if len(ranked) > 1 else None)
+            confidence = round(confidence, 3)
             if confidence >= float(self.cfg["nlp"]["min_confidence"]):
-                return category, "model"
-        return self.cached("keywords", keyword_classifier).classify(text), "rules"
+                return category, "model", confidence, runner_up
+            chosen = self.cached("keywords", keyword_classifier).classify(text)
+            return chosen, "rules", confidence, category if chosen != category else runner_up
+        return self.cached("keywords", keyword_classifier).classify(text), "rules", None, None
+
+
+def _stamp(path: str):
+    """A model file's modification time and size, or None when there is no file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def create_app(config: dict | None = None, clock: Clock | None = None, prepare: bool | None = None) -> Flask:

@@ -64,6 +64,12 @@ DEFAULTS: dict = {
         "model": "",
         # Below this calibrated probability the model's guess gives way to the keyword rules.
         "min_confidence": 0.5,
+        # #18: below this confidence the member's card says the category is a guess.
+        "guess_below": 0.7,
+        # #18: the nlp.retrain job learns from history every this many days (0: never), once
+        # this many tickets per category carry a label people set or confirmed.
+        "retrain_days": 7,
+        "retrain_min_per_category": 20,
         "hot_window_days": 7,
         "urgent_words": ["燃气", "煤气", "漏水", "着火", "失火", "火灾", "触电", "漏电",
                          "老人摔倒", "紧急", "急需", "救命", "坍塌", "爆炸"],
@@ -306,6 +312,9 @@ def validate(cfg: dict) -> None:
     if cfg["wechat"].get("encoding_aes_key"):
         _require(cfg, "wechat.app_id", "safe mode needs the Official Account's AppID (wx...)")
     _number(cfg, "security.replay_window_s", 0)
+    _number(cfg, "nlp.retrain_days", 0, float)
+    _number(cfg, "nlp.retrain_min_per_category", 2)
+    _number(cfg, "nlp.guess_below", 0, float)
     _number(cfg, "security.max_body_bytes", 1)
     for key in ("response_h", "reply_h", "urgent_response_h", "urgent_reply_h"):
         _number(cfg, f"sla.{key}", 0.01, float)

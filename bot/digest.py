@@ -89,10 +89,24 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
     failed = failed_to_members(session, branch.id, start, end)
     if failed:   # members who missed cards or reminders: the operator has to look (#16)
         lines.append(texts.DIGEST_FAILED.format(n=sum(failed.values()), members="、".join(failed)))
+    lines.extend(retrain_line(bot, start, end))     # #18
     link = digest_link(bot, branch.id, start, end)
     if link:
         lines.append(link)
     return "\n".join(lines)
+
+
+def retrain_line(bot, start: datetime, end: datetime) -> list[str]:
+    """One line on this week's category-model retrain, if one ran."""
+    from .routing.retrain import outcome
+
+    last = outcome(bot)
+    if not last or not start <= datetime.fromisoformat(last["at"]) < end:
+        return []
+    if last.get("reason") == "too_few_labels":
+        return [texts.DIGEST_MODEL_TOO_FEW.format(n=bot.cfg["nlp"]["retrain_min_per_category"])]
+    line = texts.DIGEST_MODEL_KEPT if last["kept"] else texts.DIGEST_MODEL_NOT_KEPT
+    return [line.format(n=last["n"], before=last["current_f1"], after=last["candidate_f1"])]
 
 
 def send_weekly_digests(bot) -> int:

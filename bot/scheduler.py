@@ -55,6 +55,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .outbox import OutboxWorker, index_parked
     from .privacy import apply_retention
     from .reliability.inbox import prune_inbox
+    from .routing.retrain import retrain
     from .sla import sweep_sla
     from .webhook import recover_inflight
 
@@ -80,6 +81,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("keywords", extract_keywords, every(seconds=30)),
         ("hot_topics", refresh_hot_topics, every(minutes=10)),
         ("inbox_prune", prune_inbox, every(hours=1)),
+        ("nlp.retrain", retrain, every(hours=1)),     # runs when nlp.retrain_days have passed
     ]
 
 

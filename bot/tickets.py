@@ -27,6 +27,7 @@ from .nlp import OTHER, KeywordClassifier, similarity, words_in
 from .privacy import mask_address, mask_name, mask_pii, resident_label
 from .reliability.numbering import insert_numbered
 from .replies import Reply
+from .routing.card import guess_note, recategorise_button
 
 log = logging.getLogger(__name__)
 
@@ -176,18 +177,20 @@ class Assessment:
     response_h: float
     reply_h: float
     decided_by: str = "rules"
+    confidence: float | None = None     # #18: the model's, when there is a model (0…1)
+    runner_up: str | None = None        # #18: the category the model would pick next
 
 
 def assess(bot, session: Session, resident: Resident | None, draft: Draft) -> Assessment:
     """Category, department, grid, priority and promised hours of a draft."""
-    name, decided_by = bot.classify(session, draft.text)
+    name, decided_by, confidence, runner_up = bot.route(session, draft.text)
     category = session.get(Category, name) if name != OTHER else None
     words = words_in(draft.text, bot.cfg["nlp"]["urgent_words"])
     priority = "urgent" if words else "normal"
     response_h, reply_h = sla_hours(bot.cfg, category, priority)
     return Assessment(name, category.department_id if category else None,
                       find_grid(bot.cached("grids", active_grids), resident, draft), priority, words,
-                      response_h, reply_h, decided_by)
+                      response_h, reply_h, decided_by, confidence, runner_up)
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         resident=resident_label(resident), category=ticket.category,
         department=department.name if department else "—", place=place_of(ticket, grid, full=True),
         text=mask_pii(ticket.text, keep_address=True)[:300], response_due=when(ctx, ticket.response_due_at),
-        reply_due=when(ctx, ticket.reply_due_at))
+        reply_due=when(ctx, ticket.reply_due_at)) + guess_note(ctx, ticket)     # #18
     title = texts.CARD_NEW_TITLE.format(no=ticket.no, priority=texts.PRIORITY_NAMES[ticket.priority])
     card = {
         "card_type": "button_interaction",
@@ -277,7 +280,7 @@ def assignment_card(ctx, ticket: Ticket, member: Member, resident: Resident) -> 
         # Unique per card: a transfer and a transfer back within one second made two cards alike.
         "task_id": f"ticket-{ticket.no}-{int(ctx.now.timestamp())}-{secrets.token_hex(4)}",
         "button_list": [{"text": label, "style": 1 if i == 0 else 2, "key": f"{action}:{ticket.no}"}
-                        for i, (label, action) in enumerate(texts.CARD_ACTIONS)],
+                        for i, (label, action) in enumerate(texts.CARD_ACTIONS)] + recategorise_button(ctx, ticket),
     }
     # The page with photos, map and history (#12): tapping the card or its link row opens it.
     link = page_url(ctx.cfg, ticket.no, member.userid, ctx.now)
@@ -305,6 +308,7 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
     lifecycle.apply(session, ticket, "created", resident_actor(resident), ctx.now,
                     due=due_times(ctx.bot, session, ticket, ctx.now),
                     category=found.category, category_by=found.decided_by, priority=found.priority,
+                    category_confidence=found.confidence, category_runner_up=found.runner_up,
                     grid=ticket.grid_id, urgent_words=found.urgent_words, photos=len(draft.photos))
     replies = []
     if member is not None:

@@ -3,6 +3,7 @@ import logging
 
 from bot import texts, work
 from bot.errors import Refused
+from bot.routing.card import RECATEGORISE
 from bot.tickets import ticket_by_no
 from flows import ticket_action
 
@@ -18,6 +19,13 @@ def card_button(ctx):
     if member is None:
         return [ctx.reply(texts.MEMBER_UNKNOWN)]
     action, _, no = ctx.inbound.event_key.partition(":")
+    if action == RECATEGORISE:        # #18: one tap to the category the model would pick next
+        no, _, category = no.partition(":")
+        try:
+            ticket = work.ticket_for(ctx, member, no, "转派", work.OPEN_STATUSES)
+            return work.transfer(ctx, member, ticket, category)
+        except Refused as refusal:
+            return [ctx.reply(str(refusal))]
     if action not in ("accept", *ticket_action.BUTTONS) or not no:
         log.warning("unknown card button %r from %s", ctx.inbound.event_key, member.userid)
         return [ctx.reply(texts.W_UNKNOWN_COMMAND)]
