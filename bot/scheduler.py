@@ -53,6 +53,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .digest import announce_stars, send_weekly_digests
     from .hot import extract_keywords, refresh_hot_topics
     from .outbox import OutboxWorker, index_parked
+    from .participation.jobs import check_monthly_minimum
     from .privacy import apply_retention
     from .sla import sweep_sla
     from .webhook import recover_inflight
@@ -78,6 +79,8 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("retention", apply_retention, every(hours=6)),
         ("keywords", extract_keywords, every(seconds=30)),
         ("hot_topics", refresh_hot_topics, every(minutes=10)),
+        # #15: the monthly minimum on the 25th, the council's Friday candidates and notices.
+        ("monthly_minimum", check_monthly_minimum, every(minutes=5)),
     ]
 
 

@@ -93,7 +93,10 @@ def _resident(ctx, ticket: Ticket) -> Resident | None:
 
 def _tell_resident(ctx, ticket: Ticket, content: str) -> list[Reply]:
     resident = _resident(ctx, ticket)
-    return [to_resident(resident.openid, content)] if resident is not None else []
+    if resident is None:   # #15 代录: the member who entered the ticket relays it
+        from .participation.proxy import relay
+        return relay(ctx, ticket, content)
+    return [to_resident(resident.openid, content)]
 
 
 def followers(session, ticket: Ticket) -> list[Resident]:

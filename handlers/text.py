@@ -6,6 +6,7 @@ from sqlalchemy import select
 from bot import texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful
+from bot.participation import commands as participation
 from bot.tickets import my_tickets_text, when
 from flows import book_service, rate
 from flows.leave_message import offer_key
@@ -19,6 +20,9 @@ OFFER_TTL_S = 1800
 
 def read_text(ctx, said: str):
     """Answers words a resident sends outside a flow (typed, or spoken and recognised)."""
+    extra = participation.run_resident(ctx, said)   # #15: 绑定手机, 参加, 议事会通知 开/关, 公示
+    if extra is not None:
+        return extra
     booked = book_service.my_appointments(ctx, said)
     if booked is not None:
         return booked
