@@ -41,8 +41,9 @@ def log_work(ctx, member, rest: str) -> list:
                     at=ctx.now)
     ctx.session.add(entry)
     ctx.session.flush()
-    points.award(ctx.session, member.userid, entry.points, texts.LOG_POINTS_REASON.format(kind=kind),
-                 f"worklog:{entry.id}", ctx.now)
+    if entry.points > 0:   # once per entry: the key names it
+        points.award(ctx.session, member.userid, entry.points, texts.LOG_POINTS_REASON.format(kind=kind),
+                     f"worklog:{entry.id}", ctx.now)
     minutes = int(ctx.cfg["worklog"]["attach_minutes"])
     key, entry_id, redis = kv.key(ATTACH, member.userid), entry.id, ctx.redis
     ctx.after_commit.append(lambda: redis.set(key, entry_id, ex=minutes * 60))
