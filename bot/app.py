@@ -142,6 +142,9 @@ def create_app(config: dict | None = None, clock: Clock | None = None) -> Flask:
     from .lifecycle.page import bp as ticket_page_bp
 
     app.register_blueprint(ticket_page_bp)
+    from .participation.web import bp as participation_bp  # #15: the public page, /api/v1/cases
+
+    app.register_blueprint(participation_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 
