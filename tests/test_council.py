@@ -102,7 +102,8 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
     with bot.db.session() as session:
         assert session.scalar(select(CouncilMeeting.resolution)) is None
     before = count(bot, Ticket)
-    said = sec.says("决议 1 东区增设路灯两盏；规划夜间临时停车区\n跟进 张三 7 更换东区3号楼路灯\n跟进 李四 10 施划夜间临时停车位")
+    said = sec.says("决议 1 东区增设路灯两盏；规划夜间临时停车区\n"
+                    "跟进 张三 7 更换东区3号楼路灯\n跟进 李四 10 施划夜间临时停车位")
     assert said.startswith("已记录议事会 #1 的决议并公示；跟进事项 2 件已派给党员")
     assert count(bot, Ticket) == before + 2
     with bot.db.session() as session:
