@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.appraisal import appraise
-from bot.models import PointsEntry, WorkLog
+from bot.digest import render_digest
+from bot.models import Branch, PointsEntry, WorkLog
 from bot.participation.jobs import check_monthly_minimum
 from bot.participation.worklog import log_count
 
@@ -42,7 +43,10 @@ def test_entries_earn_points_once_take_a_photo_and_a_place_and_stop_at_the_cap(b
     clock.advance(days=1)
     assert zhang.says("日志 民意收集 收集停车意见").startswith("已记工作日志（民意收集）")
     with bot.db.session() as session:
-        assert log_count(session, clock.now() - timedelta(days=7), clock.now() + timedelta(seconds=1), "b1") == 6
+        window = (clock.now() - timedelta(days=7), clock.now() + timedelta(seconds=1))
+        assert log_count(session, *window, "b1") == 6 and log_count(session, *window, "b2") == 0
+        digest = render_digest(bot, session, session.get(Branch, "b1"), *window)
+    assert texts.DIGEST_PARTICIPATION.format(logs=6, golden=0, cases=0, council=texts.DIGEST_NONE) in digest
 
 
 @pytest.mark.parametrize("said, answer", [
