@@ -24,6 +24,7 @@ from .models import (
     TicketEvent,
     TicketFollower,
 )
+from .participation.proxy import card_for as proxy_card
 from .privacy import mask_name, mask_pii
 from .replies import Reply, to_member, to_resident
 from .tickets import (
@@ -344,7 +345,8 @@ def transfer(ctx, member: Member, ticket: Ticket, target_name: str) -> list[Repl
     lifecycle.apply(ctx.session, ticket, "transferred", _actor(member), ctx.now, assignee=person.userid,
                     to_member=person.userid, **data)
     resident = _resident(ctx, ticket)
-    card = [assignment_card(ctx, ticket, person, resident)] if resident is not None else []
+    card = [assignment_card(ctx, ticket, person, resident)] if resident is not None \
+        else proxy_card(ctx, ticket, person)   # #15: a 代录 or council follow-up ticket has no resident
     return [ctx.reply(said), *card, *told,
             *_tell_resident(ctx, ticket, texts.R_TRANSFERRED.format(no=ticket.no, target=resident_label_)),
             *_tell_followers(ctx, ticket, texts.R_FOLLOW_TRANSFERRED, target=resident_label_)]
@@ -364,7 +366,8 @@ def assign(ctx, secretary: Member, ticket: Ticket, target_name: str) -> list[Rep
     lifecycle.apply(ctx.session, ticket, "assigned", _actor(secretary), ctx.now, assignee=target.userid,
                     previous=ticket.assignee_id)
     resident = _resident(ctx, ticket)
-    card = [assignment_card(ctx, ticket, target, resident)] if resident is not None else []
+    card = [assignment_card(ctx, ticket, target, resident)] if resident is not None \
+        else proxy_card(ctx, ticket, target)   # #15: a 代录 or council follow-up ticket has no resident
     return [ctx.reply(texts.W_ASSIGNED.format(no=ticket.no, target=target.name)), *card, *told]
 
 

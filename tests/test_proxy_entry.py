@@ -41,6 +41,8 @@ def test_a_phone_entry_is_routed_relayed_and_later_bound(bot, people, fake, deli
     assert "代录居民（138****5678，张三代录）" in card["sub_title_text"] and PHONE not in str(card)
     # The secretary gives it to another member: every step for the resident reaches pm01 to relay.
     assert sec.says(f"指派 {no} 李四") == texts.W_ASSIGNED.format(no=no, target="李四")
+    deliver()
+    assert "代录居民（138****5678，张三代录）" in cards_to(fake, "pm02")[-1]["sub_title_text"]
     li.says(f"接单 {no}")
     li.says(f"回复 {no} 明天上午电工上门更换")
     deliver()

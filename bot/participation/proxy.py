@@ -80,16 +80,28 @@ def enter(ctx, member: Member, rest: str) -> list:
     replies = []
     if assignee is not None:
         lifecycle.apply(session, ticket, "assigned", "system", ctx.now, assignee=assignee.userid, branch=branch_id)
-        card = assignment_card(ctx, ticket, assignee, None)
-        card.body["sub_title_text"] = card.body["sub_title_text"].replace(
-            texts.RESIDENT_LABEL.format(id="—"),
-            texts.PROXY_LABEL.format(contact=contact_label(entry), member=member.name), 1)
-        replies.append(card)
+        replies += card_for(ctx, ticket, assignee, entry)
     template = texts.PROXY_SAVED if phone else texts.PROXY_SAVED_NO_PHONE
     said = template.format(no=ticket.no, channel=texts.PROXY_CHANNELS[channel], contact=contact_label(entry),
                            assignee=assignee.name if assignee else texts.PROXY_NOBODY, phone_hint=phone,
                            code=entry.bind_code)
     return [ctx.reply(said), *replies]
+
+
+def card_for(ctx, ticket: Ticket, member: Member, entry: ProxyEntry | None = None) -> list:
+    """The assignment card of a ticket with no resident: a 代录 ticket names its masked contact;
+    a council follow-up has no one to name. Empty for any other ticket without a resident (erased)."""
+    entry = entry or entry_of(ctx.session, ticket)
+    card = assignment_card(ctx, ticket, member, None)
+    if entry is not None:
+        entering = ctx.session.get(Member, entry.member_id)
+        card.body["sub_title_text"] = card.body["sub_title_text"].replace(
+            texts.RESIDENT_LABEL.format(id="—"),
+            texts.PROXY_LABEL.format(contact=contact_label(entry), member=entering.name if entering else "—"), 1)
+        return [card]
+    from ..models import CouncilFollowup
+    followup = ctx.session.scalar(select(CouncilFollowup.id).where(CouncilFollowup.ticket_id == ticket.id))
+    return [card] if followup is not None else []
 
 
 def entry_of(session, ticket: Ticket) -> ProxyEntry | None:
