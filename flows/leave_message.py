@@ -86,7 +86,11 @@ def handle_text(turn):
     """Stores the description and asks for photos."""
     inbound = turn.inbound
     if inbound.kind == "voice" and not inbound.text:
-        return Retry(texts.LM_VOICE_NO_TEXT)
+        if not inbound.fields.get("MediaId"):
+            return Retry(texts.LM_VOICE_NO_TEXT)
+        # #15: the voice itself is the description; the member listens to it.
+        turn.data["text"], turn.data["voice"] = texts.VOICE_DESCRIPTION, inbound.fields["MediaId"]
+        return Next(S.AWAIT_PHOTOS, [turn.reply(texts.LM_VOICE_KEPT)])
     if inbound.kind not in ("text", "voice"):
         return Retry(texts.LM_ASK_TEXT)
     text = validate_text(inbound.text, _opts(turn))
@@ -200,6 +204,9 @@ def handle_confirm(turn):
     if refusal:
         return Finish([turn.reply(refusal)])
     ticket, notices = create_ticket(ctx, resident, Draft.from_data(turn.data))
+    if turn.data.get("voice"):   # #15
+        from bot.participation.voice import keep
+        keep(ctx, ticket, resident, turn.data["voice"], notices)
     done = texts.LM_CREATED.format(no=ticket.no, response_due=when(ctx, ticket.response_due_at),
                                    reply_due=when(ctx, ticket.reply_due_at))
     return Finish([turn.reply(done), *notices])

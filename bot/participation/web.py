@@ -98,3 +98,6 @@ def cases_api():
             "category": ticket.category, "grid": ticket.grid_id, "added_by": case.added_by,
             "added_at": case.at.isoformat().replace("+00:00", "Z"),
             "resolution": mask_pii(publicity.resolution_summary(session, ticket))} for case, ticket in rows])
+
+
+from . import voice  # noqa: E402,F401  (registers /t/<no>/voice on this blueprint)
