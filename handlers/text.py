@@ -34,7 +34,7 @@ def read_text(ctx, said: str):
         if waiting is not None:
             return rate.rate_now(ctx, waiting, texts.RATE_WORDS[said])
     if said in ("我的数据", "我的信息"):
-        return [ctx.reply(my_data_text(ctx, ctx.resident()))]
+        return [ctx.reply(my_data_text(ctx, ctx.resident()) + texts.MY_DATA_BIND_HINT)]   # #15 绑定手机
     if said in MY_TICKETS_WORDS:
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if said in texts.HELP_WORDS or said in ("你好", "您好", "菜单"):

@@ -96,3 +96,24 @@ def test_the_contact_is_erased_with_the_bound_residents_data(bot, people, clock)
     with bot.db.session() as session:
         entry = session.scalar(select(ProxyEntry))
         assert (entry.phone, entry.name, entry.bind_code) == (None, None, None)
+
+
+def test_a_secretary_erases_an_unbound_contact_on_request(bot, people):
+    said = people.member("pm01").says(f"代录 {PHONE} 路灯坏了好几天了，我的电话{PHONE}")
+    no = re.search(r"\d{8}-\d{4}", said).group(0)
+    assert people.member("pm01").says(f"删除联系人 {no}") == texts.W_SECRETARY_ONLY.format(action="删除联系人")
+    assert people.member("sec02").says(f"删除联系人 {no}") == texts.W_OUT_OF_SCOPE.format(no=no)
+    sec = people.member("sec01")
+    assert sec.says(f"删除联系人 {no}") == texts.PROXY_ERASED.format(no=no)
+    assert sec.says(f"删除联系人 {no}") == texts.PROXY_ERASE_NONE.format(no=no)
+    with bot.db.session() as session:
+        entry = session.scalar(select(ProxyEntry))
+        ticket = session.scalar(select(Ticket).where(Ticket.no == no))
+        assert (entry.phone, entry.name, entry.bind_code) == (None, None, None)
+        assert PHONE not in ticket.text and ticket.personal_erased_at is not None
+
+
+def test_my_data_says_how_to_bind_a_phone(people):
+    person = people.resident("o-q")
+    person.subscribes("grid-g1")
+    assert person.says("我的数据").endswith(texts.MY_DATA_BIND_HINT)

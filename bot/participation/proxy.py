@@ -147,3 +147,26 @@ def scrub(session, ticket: Ticket) -> None:
     entry = entry_of(session, ticket)
     if entry is not None:
         entry.phone, entry.name, entry.bind_code = None, None, None
+
+
+def erase(ctx, secretary: Member, no: str | None) -> list:
+    """删除联系人 <no>: at the resident's request (by phone or at the desk), a secretary erases the
+    contact and the ticket's personal data, as erasure does for a WeChat resident."""
+    from ..audit import admin_change
+    from ..privacy import _scrub_ticket
+    from ..tickets import ticket_by_no
+    from ..work import is_secretary_of
+    if secretary.role != "secretary":
+        raise Refused(texts.W_SECRETARY_ONLY.format(action="删除联系人"))
+    ticket = ticket_by_no(ctx.session, no) if no else None
+    if ticket is None:
+        raise Refused(texts.PROXY_ERASE_USAGE)
+    if not is_secretary_of(secretary, ticket):
+        raise Refused(texts.W_OUT_OF_SCOPE.format(no=ticket.no))
+    entry = entry_of(ctx.session, ticket)
+    if entry is None or entry.bound_at is not None or (entry.phone is None and entry.name is None):
+        raise Refused(texts.PROXY_ERASE_NONE.format(no=ticket.no))
+    _scrub_ticket(ctx.session, ticket, ctx.cfg["data_dir"])
+    ticket.personal_erased_at = ctx.now
+    admin_change(ctx.session, f"member:{secretary.userid}", "proxy_contact_erased", ctx.now, ticket=ticket.id)
+    return [ctx.reply(texts.PROXY_ERASED.format(no=ticket.no))]
