@@ -415,7 +415,7 @@ COUNCIL_REGISTERED = "报名 {n} 人"
 COUNCIL_MEMBER_MENU = ("\n· 日志 <类别> <内容> —— 记线下工作（可再发照片、位置）"
                        "\n· 代录 <手机号或姓名> <内容> —— 代没有微信的居民留言"
                        "\n· 议题 <编号或热词>；书记：选题 / 召开 / 决议 —— 红色议事厅"
-                       "\n· 书记：金点子 <编号>；案例 <编号> <标题>；隐藏公示 / 恢复公示 <编号>")
+                       "\n· 书记：金点子 <编号>；案例 <编号> <标题>；隐藏公示 / 恢复公示 <编号>；删除联系人 <编号>")
 MEMBER_MENU = MEMBER_MENU + COUNCIL_MEMBER_MENU
 W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
 DIGEST_PARTICIPATION = "线下工作日志：{logs} 条；金点子 {golden} 个；新增案例 {cases} 个；议题解决率 {council}"
