@@ -26,7 +26,7 @@ def resolved(people, openid, text, summary):
 def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people, client, fake, deliver):
     zhang, sec = people.member("pm01"), people.member("sec01")
     alice, bob, carol = people.resident("o-alice"), people.resident("o-bob"), people.resident("o-carol")
-    yes = resolved(people, "o-alice", LAMP, "已更换3号楼路灯，电工王师傅13987654321")
+    yes = resolved(people, "o-alice", LAMP, "已更换3号楼路灯，电工王师傅13987654321，党员张三回访")
     assert zhang.sends_photo("media-fixed-1").startswith(texts.W_PHOTO_FORWARDED.format(no=yes)[:6])
     assert alice.says("满意") == texts.RATE_THANKS + "\n\n" + texts.RATE_ASK_COMMENT
     assert alice.says("跳过") == texts.CONSENT_ASK
@@ -49,7 +49,7 @@ def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people
     assert "已更换*号楼路灯" in html and "东区一网格" in html and "现场照片 1 张" in html
     assert "已清运垃圾" not in html and "已约谈装修户" not in html
     for personal in ("o-alice", "o-bob", "o-carol", "13812345678", "13987654321", "张三", "王书记", "李四",
-                     "刘女士", "3号楼", "5单元", "居民#", yes, no, later, "pm01", "sec01"):
+                     "刘女士", "王师傅", "3号楼", "5单元", "居民#", yes, no, later, "pm01", "sec01"):
         assert personal not in html, personal
     assert client.get("/public/nowhere").status_code == 404
 

@@ -1,11 +1,13 @@
 """The public 公示 page of a branch's communities (no login, no personal data) and /api/v1/cases."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy import select
 
 from .. import texts
-from ..models import Branch, Case, CouncilMeeting, CouncilTopic, Grid, Publicity, Ticket
+from ..models import Branch, Case, CouncilMeeting, CouncilTopic, Grid, Member, Publicity, Ticket
 from ..privacy import mask_pii
 from ..tickets import local_time
 from . import publicity
@@ -26,9 +28,17 @@ def public_link(ctx, resident) -> str:
     return texts.PUBLIC_LINK.format(url=public_url(ctx.cfg, grid.branch_id))
 
 
-def _clean(text: str | None, limit: int = 300) -> str:
-    """Shown to anyone: numbers of phones, ids, buildings and rooms masked."""
-    return mask_pii(text or "")[:limit]
+# A surname followed by how people are addressed: 王师傅, 刘女士, 张大爷 → *师傅 …
+ADDRESSED = re.compile(r"[\u4e00-\u9fa5](?=(?:师傅|先生|女士|小姐|阿姨|大爷|大妈|奶奶|爷爷|老师|书记|主任|经理|同志))")
+
+
+def _clean(text: str | None, limit: int = 300, names: tuple = ()) -> str:
+    """Shown to anyone: numbers of phones, ids, buildings and rooms masked; members' names and
+    addressed surnames hidden (free text can still name someone: secretaries can hide an entry)."""
+    text = ADDRESSED.sub("*", mask_pii(text or ""))
+    for name in names:
+        text = text.replace(name, "*" * len(name))
+    return text[:limit]
 
 
 def _grid_label(grids: dict, grid_id: str | None) -> str:
@@ -36,7 +46,7 @@ def _grid_label(grids: dict, grid_id: str | None) -> str:
     return f"{grid.community}{grid.name}" if grid else ""
 
 
-def resolutions(session, branch_id: str, bot) -> list[dict]:
+def resolutions(session, branch_id: str, bot, names: tuple = ()) -> list[dict]:
     """The branch's council meetings with a resolution, newest first, as the page shows them."""
     out = []
     for meeting in session.scalars(select(CouncilMeeting).where(
@@ -45,7 +55,7 @@ def resolutions(session, branch_id: str, bot) -> list[dict]:
         topics = session.scalars(select(CouncilTopic).where(CouncilTopic.meeting_id == meeting.id)).all()
         out.append({"when": local_time(meeting.starts_at, bot.tz), "place": _clean(meeting.place, 60),
                     "topics": "、".join(_topic_title(session, t) for t in topics),
-                    "resolution": _clean(meeting.resolution, 1000)})
+                    "resolution": _clean(meeting.resolution, 1000, names)})
     return out
 
 
@@ -66,19 +76,21 @@ def public_page(branch_id: str):
             return Response(texts.PUBLIC_NOT_FOUND, status=404, content_type="text/plain; charset=utf-8")
         grids = {g.id: g for g in session.scalars(select(Grid).where(Grid.branch_id == branch_id))}
         communities = "、".join(dict.fromkeys(g.community for g in grids.values() if g.community)) or branch.name
+        names = tuple(sorted((n for n in session.scalars(select(Member.name)) if n and len(n) >= 2),
+                             key=len, reverse=True))
         items, golden = [], []
         for ticket in publicity.published(session, branch_id):
             row = session.scalar(select(Publicity).where(Publicity.ticket_id == ticket.id))
             item = {"day": local_time(ticket.resolved_at or ticket.updated_at, bot.tz).split(" ")[0],
                     "category": ticket.category, "place": _grid_label(grids, ticket.grid_id),
-                    "result": _clean(publicity.resolution_summary(session, ticket)),
+                    "result": _clean(publicity.resolution_summary(session, ticket), names=names),
                     "photos": publicity.resolution_photos(session, ticket)}
             if row.golden_at is not None:
                 # The member's words of what was adopted: a resident's own text may name people.
                 golden.append({**item, "text": item["result"]})
             items.append(item)
         return render_template("public_page.html", t=texts, title=texts.PUBLIC_TITLE.format(community=communities),
-                               items=items, golden=golden, resolutions=resolutions(session, branch_id, bot))
+                               items=items, golden=golden, resolutions=resolutions(session, branch_id, bot, names))
 
 
 @bp.get("/api/v1/cases")
