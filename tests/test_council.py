@@ -106,6 +106,8 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
                     "跟进 张三 7 更换东区3号楼路灯\n跟进 李四 10 施划夜间临时停车位")
     assert said.startswith("已记录议事会 #1 的决议并公示；跟进事项 2 件已派给党员")
     assert count(bot, Ticket) == before + 2
+    assert sec.says("决议 1 再来一次\n跟进 张三 7 再换一次") == texts.COUNCIL_ALREADY_RESOLVED.format(id=1)
+    assert count(bot, Ticket) == before + 2
     with bot.db.session() as session:
         followups = session.scalars(select(Ticket).where(Ticket.text.like("【议事会 #1 跟进】%"))
                                     .order_by(Ticket.id)).all()

@@ -62,6 +62,8 @@ def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people
     assert "已更换*号楼路灯" in client.get("/public/b1").get_data(as_text=True)
     assert people.member("sec02").says(f"隐藏公示 {yes}") == texts.W_OUT_OF_SCOPE.format(no=yes)
     assert alice.says("公示") == texts.PUBLIC_LINK.format(url="http://127.0.0.1:8000/public/b1")
+    assert alice.clicks("PUBLICITY") == texts.PUBLIC_LINK.format(url="http://127.0.0.1:8000/public/b1")
+    assert people.resident("o-nobody").says("公示") == texts.PUBLIC_NO_BRANCH
 
 
 def test_golden_ideas_and_cases(bot, people, client, fake, deliver, clock):

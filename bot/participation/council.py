@@ -296,6 +296,8 @@ def resolve_meeting(ctx, secretary: Member, rest: str) -> list:
     meeting = session.get(CouncilMeeting, meeting_id)
     if meeting is None or meeting.branch_id != secretary.branch_id:
         raise Refused(texts.COUNCIL_UNKNOWN_MEETING.format(id=meeting_id))
+    if meeting.resolved_at is not None:
+        raise Refused(texts.COUNCIL_ALREADY_RESOLVED.format(id=meeting.id))
     resolution = parts[1].strip() if len(parts) > 1 else ""
     items = []
     for line in (x.strip() for x in tail.splitlines() if x.strip()):
