@@ -421,7 +421,9 @@ MEMBER_MENU = MEMBER_MENU + COUNCIL_MEMBER_MENU
 W_UNKNOWN_COMMAND = "没有看懂这条指令。\n" + MEMBER_MENU
 DIGEST_PARTICIPATION = "线下工作日志：{logs} 条；金点子 {golden} 个；新增案例 {cases} 个；议题解决率 {council}"
 EVENT_NAMES.update({"bound": "代录留言绑定到居民微信", "golden": "评为金点子", "case": "收入案例库",
-                    "council_topic": "提为议事会议题", "publicity_hidden": "隐藏公示", "publicity_shown": "恢复公示"})
+                    "council_topic": "提为议事会议题", "publicity_hidden": "隐藏公示", "publicity_shown": "恢复公示",
+                    "publicity_consent": "居民答复是否同意公示", "council_resolution": "议事会形成决议",
+                    "voice": "语音留言"})
 PROXY_ERASE_USAGE = "删除联系人 <编号>（书记）：按代录居民的要求删除其联系方式和留言中的个人信息。"
 PROXY_ERASE_NONE = "留言 {no} 不是代录留言，或联系人已删除。"
 PROXY_ERASED = "已删除留言 {no} 的代录联系人和个人信息。"
