@@ -1,4 +1,5 @@
 """公示: the reporter's consent, the public page (no personal data in its HTML), hiding; 金点子 and 案例."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -46,7 +47,12 @@ def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people
     page = client.get("/public/b1")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "幸福里社区 办理结果公示" in html
-    assert "已更换*号楼路灯" in html and "东区一网格" in html and "现场照片 1 张" in html
+    assert "已更换*号楼路灯" in html and "东区一网格" in html
+    photos = re.findall(r'<img src="(/public/b1/photo/\d+)"', html)
+    assert len(photos) == 1 and texts.PUBLIC_PHOTO_ALT in html
+    photo = client.get(photos[0])
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data
+    assert client.get(photos[0].replace("/b1/", "/b2/")).status_code == 404
     assert "已清运垃圾" not in html and "已约谈装修户" not in html
     for personal in ("o-alice", "o-bob", "o-carol", "13812345678", "13987654321", "张三", "王书记", "李四",
                      "刘女士", "王师傅", "3号楼", "5单元", "居民#", yes, no, later, "pm01", "sec01"):
@@ -56,6 +62,7 @@ def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people
     assert zhang.says(f"隐藏公示 {yes}") == texts.W_SECRETARY_ONLY.format(action="隐藏公示")
     assert sec.says(f"隐藏公示 {yes}") == texts.PUB_HIDDEN.format(no=yes)
     assert "已更换*号楼路灯" not in client.get("/public/b1").get_data(as_text=True)
+    assert client.get(photos[0]).status_code == 404
     assert sec.says(f"恢复公示 {no}") == texts.PUB_NO_CONSENT.format(no=no)
     assert "已清运垃圾" not in client.get("/public/b1").get_data(as_text=True)
     assert sec.says(f"恢复公示 {yes}") == texts.PUB_SHOWN.format(no=yes)

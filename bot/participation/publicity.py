@@ -115,10 +115,10 @@ def resolution_summary(session, ticket: Ticket) -> str:
     return (data or {}).get("summary", "")
 
 
-def resolution_photos(session, ticket: Ticket) -> int:
-    """How many photos the member sent after 办结."""
-    return session.scalar(select(func.count()).select_from(TicketEvent).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolution_photo")) or 0
+def resolution_photos(session, ticket: Ticket) -> list[int]:
+    """The events of the photos the member sent after 办结 (their ids name them on the public page)."""
+    return list(session.scalars(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolution_photo").order_by(TicketEvent.id)))
 
 
 def published(session, branch_id: str, limit: int = 50) -> list[Ticket]:
@@ -127,6 +127,13 @@ def published(session, branch_id: str, limit: int = 50) -> list[Ticket]:
         Ticket.branch_id == branch_id, Ticket.status.in_(PUBLISHABLE), Publicity.consent.is_(True),
         Publicity.hidden.is_(False), Ticket.personal_erased_at.is_(None))
         .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(limit)))
+
+
+def is_published(session, ticket: Ticket) -> bool:
+    """Whether the ticket is on its branch's public page now."""
+    row = row_of(session, ticket)
+    return row is not None and bool(row.consent) and not row.hidden and ticket.status in PUBLISHABLE \
+        and ticket.personal_erased_at is None
 
 
 def innovation_counts(session, start: datetime, end: datetime, branch_id: str | None = None) -> dict:

@@ -1,13 +1,15 @@
 """The public 公示 page of a branch's communities (no login, no personal data) and /api/v1/cases."""
 from __future__ import annotations
 
+import os
 import re
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
 from sqlalchemy import select
 
 from .. import texts
-from ..models import Branch, Case, CouncilMeeting, CouncilTopic, Grid, Member, Publicity, Ticket
+from ..errors import PlatformError
+from ..models import Branch, Case, CouncilMeeting, CouncilTopic, Grid, Member, Publicity, Ticket, TicketEvent
 from ..privacy import mask_pii
 from ..tickets import local_time
 from . import publicity
@@ -84,13 +86,36 @@ def public_page(branch_id: str):
             item = {"day": local_time(ticket.resolved_at or ticket.updated_at, bot.tz).split(" ")[0],
                     "category": ticket.category, "place": _grid_label(grids, ticket.grid_id),
                     "result": _clean(publicity.resolution_summary(session, ticket), names=names),
-                    "photos": publicity.resolution_photos(session, ticket)}
+                    "photos": [f"/public/{branch_id}/photo/{i}" for i in publicity.resolution_photos(session, ticket)]}
             if row.golden_at is not None:
                 # The member's words of what was adopted: a resident's own text may name people.
                 golden.append({**item, "text": item["result"]})
             items.append(item)
         return render_template("public_page.html", t=texts, title=texts.PUBLIC_TITLE.format(community=communities),
                                items=items, golden=golden, resolutions=resolutions(session, branch_id, bot, names))
+
+
+@bp.get("/public/<branch_id>/photo/<int:event_id>")
+def public_photo(branch_id: str, event_id: int):
+    """A member's resolution photo of a published ticket (fetched from WeCom once, then kept with the ticket)."""
+    bot = current_app.extensions["bot"]
+    with bot.db.session() as session:
+        event = session.get(TicketEvent, event_id)
+        ticket = session.get(Ticket, event.ticket_id) if event is not None and event.kind == "resolution_photo" \
+            else None
+        if ticket is None or ticket.branch_id != branch_id or not publicity.is_published(session, ticket):
+            return Response(status=404)
+        folder = os.path.join(bot.cfg["data_dir"], "media", ticket.no)
+        path = os.path.join(folder, f"resolution-{event.id}.jpg")
+        if not os.path.exists(path):
+            try:
+                data = bot.platform.clients["wecom"].download_media((event.data or {}).get("media_id", ""))
+            except PlatformError:
+                return Response(status=404)
+            os.makedirs(folder, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+        return send_file(path, mimetype="image/jpeg", max_age=0)
 
 
 @bp.get("/api/v1/cases")
