@@ -414,7 +414,7 @@ COUNCIL_SUMMARY = "议事会 #{id} 的跟进事项已全部办结：\n{lines}"
 COUNCIL_SUMMARY_LINE = "· {no} {member}：{summary}"
 COUNCIL_REGISTERED = "报名 {n} 人"
 COUNCIL_MEMBER_MENU = ("\n· 日志 <类别> <内容> —— 记线下工作（可再发照片、位置）"
-                       "\n· 代录 <手机号或姓名> <内容> —— 代没有微信的居民留言"
+                       "\n· 代录 <手机号或姓名> <内容> —— 代没有微信的居民留言；代答 <编号> <回答>"
                        "\n· 议题 <编号或热词>；书记：选题 / 召开 / 决议 —— 红色议事厅"
                        "\n· 书记：金点子 <编号>；案例 <编号> <标题>；隐藏公示 / 恢复公示 <编号>；删除联系人 <编号>")
 MEMBER_MENU = MEMBER_MENU + COUNCIL_MEMBER_MENU
@@ -424,6 +424,10 @@ EVENT_NAMES.update({"bound": "代录留言绑定到居民微信", "golden": "评
                     "council_topic": "提为议事会议题", "publicity_hidden": "隐藏公示", "publicity_shown": "恢复公示",
                     "publicity_consent": "居民答复是否同意公示", "council_resolution": "议事会形成决议",
                     "voice": "语音留言"})
+PROXY_ANSWER_USAGE = "代答 <编号> <居民的回答>：代没有微信的居民回答党员的询问。"
+PROXY_ANSWER_NOT_WAITING = "留言 {no} 没有在等居民补充信息。"
+PROXY_ANSWER_NOT_YOURS = "留言 {no} 不是您代录的留言（书记可代答本支部的代录留言）。"
+PROXY_ANSWERED = "已代居民补充留言 {no}，已转给询问的党员。"
 PROXY_ERASE_USAGE = "删除联系人 <编号>（书记）：按代录居民的要求删除其联系方式和留言中的个人信息。"
 PROXY_ERASE_NONE = "留言 {no} 不是代录留言，或联系人已删除。"
 PROXY_ERASED = "已删除留言 {no} 的代录联系人和个人信息。"

@@ -254,8 +254,10 @@ def _extension(waited) -> str:
     return "\n" + texts.W_EXTENDED_H.format(hours=round(minutes / 60, 1))
 
 
-def answer_question(ctx, resident: Resident, ticket: Ticket, text: str) -> list[Reply]:
-    """The resident answers: it goes to the member who asked; due times move by the time spent waiting."""
+def answer_question(ctx, resident: Resident | None, ticket: Ticket, text: str, actor: str | None = None) -> list[Reply]:
+    """The resident answers: it goes to the member who asked; due times move by the time spent waiting.
+
+    `actor`: who typed the answer for a resident without WeChat (#15 代答)."""
     asked = ctx.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                          TicketEvent.kind == "asked")
                                .order_by(TicketEvent.id.desc()).limit(1))
@@ -263,7 +265,7 @@ def answer_question(ctx, resident: Resident, ticket: Ticket, text: str) -> list[
     due = {field: getattr(ticket, field) + waited for field in lifecycle.DUE_FIELDS
            if getattr(ticket, field) is not None}
     previous = asked.data.get("previous", "responded")
-    lifecycle.apply(ctx.session, ticket, "supplemented", resident_actor(resident), ctx.now,
+    lifecycle.apply(ctx.session, ticket, "supplemented", actor or resident_actor(resident), ctx.now,
                     to=previous if previous in lifecycle.targets("supplemented", "waiting") else None,
                     due=due, text=text[:1000], waited_s=int(waited.total_seconds()))
     asker_id = _member_of(asked.actor) or ticket.assignee_id

@@ -117,3 +117,21 @@ def test_my_data_says_how_to_bind_a_phone(people):
     person = people.resident("o-q")
     person.subscribes("grid-g1")
     assert person.says("我的数据").endswith(texts.MY_DATA_BIND_HINT)
+
+
+def test_the_entering_member_answers_a_question_for_the_resident(bot, people, fake, deliver):
+    zhang, li = people.member("pm01"), people.member("pm02")
+    no = re.search(r"\d{8}-\d{4}", zhang.says("代录 张阿姨 楼下垃圾三天没人清运，气味很大")).group(0)
+    people.member("sec01").says(f"指派 {no} 李四")
+    li.says(f"接单 {no}")
+    assert zhang.says(f"代答 {no} 在5单元门口") == texts.PROXY_ANSWER_NOT_WAITING.format(no=no)
+    li.says(f"询问 {no} 具体是哪个垃圾桶？")
+    deliver()
+    assert any("具体是哪个垃圾桶" in m for m in texts_to(fake, "wecom", "pm01") if m.startswith("【请转告"))
+    assert li.says(f"代答 {no} 在5单元门口") == texts.PROXY_ANSWER_NOT_YOURS.format(no=no)
+    assert zhang.says(f"代答 {no}") == texts.PROXY_ANSWER_USAGE
+    assert zhang.says(f"代答 {no} 在5单元门口") == texts.PROXY_ANSWERED.format(no=no)
+    deliver()
+    assert any("在5单元门口" in m for m in texts_to(fake, "wecom", "pm02"))
+    with bot.db.session() as session:
+        assert session.scalar(select(Ticket.status).where(Ticket.no == no)) == "responded"

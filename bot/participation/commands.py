@@ -7,7 +7,8 @@ from .. import texts
 from . import proxy, publicity, worklog
 
 TICKET_NO = r"(\d{8}-\d{4})?"
-MEMBER = re.compile(r"^(日志|代录|删除联系人|金点子|案例|隐藏公示|恢复公示|议题|选题|召开|决议)(?:\s+|$)(.*)$", re.S)
+VERBS = ("日志", "代录", "代答", "删除联系人", "金点子", "案例", "隐藏公示", "恢复公示", "议题", "选题", "召开", "决议")
+MEMBER = re.compile(r"^(" + "|".join(VERBS) + r")(?:\s+|$)(.*)$", re.S)
 WITH_NO = re.compile(r"^" + TICKET_NO + r"\s*(.*)$", re.S)
 
 
@@ -25,6 +26,8 @@ def run_member(ctx, member, said: str) -> list | None:
         from . import council
         return council.run(ctx, member, verb, rest)
     no, tail = WITH_NO.match(rest).groups()
+    if verb == "代答":
+        return proxy.answer(ctx, member, no, tail)
     if verb == "删除联系人":
         return proxy.erase(ctx, member, no)
     if verb == "金点子":

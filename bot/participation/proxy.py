@@ -170,3 +170,21 @@ def erase(ctx, secretary: Member, no: str | None) -> list:
     ticket.personal_erased_at = ctx.now
     admin_change(ctx.session, f"member:{secretary.userid}", "proxy_contact_erased", ctx.now, ticket=ticket.id)
     return [ctx.reply(texts.PROXY_ERASED.format(no=ticket.no))]
+
+
+def answer(ctx, member: Member, no: str | None, text: str) -> list:
+    """代答 <no> <text>: the entering member (or the secretary) gives the resident's answer to a 询问."""
+    from ..tickets import ticket_by_no
+    from ..work import answer_question, is_secretary_of
+    text = (text or "").strip()
+    ticket = ticket_by_no(ctx.session, no) if no else None
+    if ticket is None or not text:
+        raise Refused(texts.PROXY_ANSWER_USAGE)
+    entry = entry_of(ctx.session, ticket)
+    if entry is None or entry.bound_at is not None or \
+            (entry.member_id != member.userid and not is_secretary_of(member, ticket)):
+        raise Refused(texts.PROXY_ANSWER_NOT_YOURS.format(no=ticket.no))
+    if ticket.status != "waiting":
+        raise Refused(texts.PROXY_ANSWER_NOT_WAITING.format(no=ticket.no))
+    told = answer_question(ctx, None, ticket, text, actor=f"member:{member.userid}")
+    return [ctx.reply(texts.PROXY_ANSWERED.format(no=ticket.no)), *told[1:]]
