@@ -106,3 +106,16 @@ def test_golden_ideas_and_cases(bot, people, client, fake, deliver, clock):
         window = (clock.now() - timedelta(days=1), clock.now() + timedelta(days=1))
         assert innovation_counts(session, *window, "b1") == {"golden": 1, "cases": 1, "innovation": 2}
         assert innovation_counts(session, *window, "b2") == {"golden": 0, "cases": 0, "innovation": 0}
+
+
+def test_cancelling_the_consent_question_publishes_nothing(bot, people, client):
+    no = resolved(people, "o-gina", LAMP, "已更换路灯")
+    gina = people.resident("o-gina")
+    gina.says("满意")
+    assert gina.says("跳过") == texts.CONSENT_ASK
+    assert gina.says("取消") == texts.CANCELLED
+    assert gina.says("同意") != texts.CONSENT_YES          # the question is over
+    with bot.db.session() as session:
+        assert session.scalar(select(Publicity.consent)) is None
+    assert "已更换路灯" not in client.get("/public/b1").get_data(as_text=True)
+    assert people.member("sec01").says(f"恢复公示 {no}") == texts.PUB_NO_CONSENT.format(no=no)
