@@ -135,3 +135,15 @@ def test_the_entering_member_answers_a_question_for_the_resident(bot, people, fa
     assert any("在5单元门口" in m for m in texts_to(fake, "wecom", "pm02"))
     with bot.db.session() as session:
         assert session.scalar(select(Ticket.status).where(Ticket.no == no)) == "responded"
+
+
+def test_binding_stops_after_five_wrong_codes_a_day(bot, people, clock):
+    said = people.member("pm01").says(f"代录 {PHONE} 路灯坏了好几天了")
+    code = re.search(rf"{PHONE} (\d{{6}})", said).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    eve = people.resident("o-eve")
+    for _ in range(5):
+        assert eve.says(f"绑定手机 {PHONE} {wrong}") == texts.BIND_NONE
+    assert eve.says(f"绑定手机 {PHONE} {code}") == texts.BIND_LOCKED
+    with bot.db.session() as session:
+        assert session.scalar(select(ProxyEntry.bound_at)) is None

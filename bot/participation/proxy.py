@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import select
 
-from .. import lifecycle, texts
+from .. import kv, lifecycle, texts
 from ..errors import Refused
 from ..models import Grid, Member, ProxyEntry, Resident, Ticket
 from ..privacy import mask_name, mask_pii
@@ -24,6 +24,7 @@ from ..tickets import (
     resident_actor,
 )
 
+BIND_TRIES = 5   # wrong codes a resident may send a day
 PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 NAME = re.compile(r"^[\u4e00-\u9fa5A-Za-z·]{1,8}$")
 
@@ -124,9 +125,14 @@ def bind(ctx, resident: Resident | None, rest: str) -> list:
     phone = parse_contact(parts[0])[0] if parts else None
     if resident is None or phone is None or len(parts) != 2:
         return [ctx.reply(texts.BIND_USAGE)]
+    failures = kv.key("bind-failures", str(resident.id))
+    if int(ctx.redis.get(failures) or 0) >= BIND_TRIES:   # a 6-digit code must not be guessed
+        return [ctx.reply(texts.BIND_LOCKED)]
     entries = ctx.session.scalars(select(ProxyEntry).where(ProxyEntry.phone == phone,
                                                            ProxyEntry.bound_at.is_(None))).all()
     if not entries or not any(e.bind_code and secrets.compare_digest(e.bind_code, parts[1]) for e in entries):
+        ctx.redis.incr(failures)
+        ctx.redis.expire(failures, 86400)
         return [ctx.reply(texts.BIND_NONE)]
     numbers = []
     for entry in entries:
