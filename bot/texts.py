@@ -394,6 +394,7 @@ COUNCIL_SELECTED = "已选定议题：{ids}。发送“召开 <日期> <地点>�
 COUNCIL_SELECT_UNKNOWN = "没有这些议题：{ids}。本条未保存。"
 COUNCIL_CALL_USAGE = "召开 <日期> <地点>，例如“召开 12-26 社区党群服务中心”；日期可省略，默认本月最后一个周六。"
 COUNCIL_CALL_NOTHING = "还没有选定的议题，请先“选题 <议题号>”。"
+COUNCIL_DAY = "{month}月{day}日"
 COUNCIL_CALL_TOO_SOON = "议事会至少提前 {days} 天通知，最早可定在 {earliest}。本条未保存。"
 COUNCIL_CALL_BAD_DATE = "看不懂日期“{raw}”，请写成 12-26 或 2026-12-26。"
 COUNCIL_CALLED = "已安排议事会 #{id}：{when}，{place}。议题：{topics}。已通知 {n} 位居民，回复“参加”即可报名。"

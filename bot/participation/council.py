@@ -186,7 +186,7 @@ def default_day(bot, now: datetime) -> date:
 
 
 def _day_text(day: date) -> str:
-    return f"{day.month}月{day.day}日"
+    return texts.COUNCIL_DAY.format(month=day.month, day=day.day)
 
 
 def meeting_residents(session, meeting: CouncilMeeting, now: datetime) -> list[Resident]:
