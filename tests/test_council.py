@@ -1,5 +1,6 @@
 """红色议事厅: a whole cycle through the webhooks — topics, the Friday candidates, selection, the
 notice at least 3 days ahead, registrations, the resolution with follow-up tickets, the summary."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -45,12 +46,16 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
     assert zoe.says("议事会通知 开") == texts.COUNCIL_SUB_ON     # another branch's grid
 
     # Topics: a ticket and a hot keyword; twice is refused.
-    assert zhang.says(f"议题 {lamp}") == texts.COUNCIL_TOPIC_DONE.format(
-        id=1, what=texts.COUNCIL_TOPIC_TICKET.format(no=lamp, category="民生服务"))
-    assert li.says(f"议题 {lamp}") == texts.COUNCIL_TOPIC_TWICE.format(id=1)
-    assert li.says("议题 停车") == texts.COUNCIL_TOPIC_DONE.format(
-        id=2, what=texts.COUNCIL_TOPIC_KEYWORD.format(keyword="停车"))
-    assert li.says("议题 停车") == texts.COUNCIL_TOPIC_TWICE.format(id=2)
+    said = zhang.says(f"议题 {lamp}")
+    t1 = int(re.search(r"#(\d+)", said).group(1))   # ids are the database's (sequences go on in PostgreSQL)
+    assert said == texts.COUNCIL_TOPIC_DONE.format(
+        id=t1, what=texts.COUNCIL_TOPIC_TICKET.format(no=lamp, category="民生服务"))
+    assert li.says(f"议题 {lamp}") == texts.COUNCIL_TOPIC_TWICE.format(id=t1)
+    said = li.says("议题 停车")
+    t2 = int(re.search(r"#(\d+)", said).group(1))
+    assert said == texts.COUNCIL_TOPIC_DONE.format(
+        id=t2, what=texts.COUNCIL_TOPIC_KEYWORD.format(keyword="停车"))
+    assert li.says("议题 停车") == texts.COUNCIL_TOPIC_TWICE.format(id=t2)
     assert people.member("pm03").says(f"议题 {lamp}") == texts.W_OUT_OF_SCOPE.format(no=lamp)
     assert count(bot, CouncilTopic) == 2
 
@@ -59,13 +64,13 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
     deliver()
     listing = texts_to(fake, "wecom", "sec01")[-1]
     assert listing.startswith("本周红色议事厅候选议题")
-    assert listing.index("#1 ") < listing.index("#2 ") and "（2 人关注）" in listing
+    assert listing.index(f"#{t1} ") < listing.index(f"#{t2} ") and "（2 人关注）" in listing
 
     # Selection: a member cannot; an unknown id changes nothing.
-    assert zhang.says("选题 1 2") == texts.W_SECRETARY_ONLY.format(action="选题")
-    assert sec.says("选题 1 9") == texts.COUNCIL_SELECT_UNKNOWN.format(ids="#9")
+    assert zhang.says(f"选题 {t1} {t2}") == texts.W_SECRETARY_ONLY.format(action="选题")
+    assert sec.says(f"选题 {t1} 999999") == texts.COUNCIL_SELECT_UNKNOWN.format(ids="#999999")
     assert sec.says("召开 社区党群服务中心") == texts.COUNCIL_CALL_NOTHING
-    assert sec.says("选题 1 2") == texts.COUNCIL_SELECTED.format(ids="#1、#2")
+    assert sec.says(f"选题 {t1} {t2}") == texts.COUNCIL_SELECTED.format(ids=f"#{t1}、#{t2}")
 
     # Thursday 26th: the last Saturday (28th) is too soon; the past too; the earliest is named.
     clock.advance(days=6)
@@ -76,7 +81,8 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
     assert count(bot, CouncilMeeting) == 0
     # No date: the last Saturday of next month (December 26th).
     called = sec.says("召开 社区党群服务中心")
-    assert called == texts.COUNCIL_CALLED.format(id=1, when="12月26日 09:30", place="社区党群服务中心",
+    m = int(re.search(r"#(\d+)", called).group(1))
+    assert called == texts.COUNCIL_CALLED.format(id=m, when="12月26日 09:30", place="社区党群服务中心",
                                                  topics="留言 " + lamp + "（民生服务）、热点“停车”", n=4)
     deliver()
     notice = texts.COUNCIL_NOTICE.format(when="12月26日 09:30", place="社区党群服务中心",
@@ -96,27 +102,27 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
 
     # The resolution with follow-up items; a bad line or an unknown meeting changes nothing.
     clock.advance(days=30)
-    assert sec.says("决议 9 增设路灯") == texts.COUNCIL_UNKNOWN_MEETING.format(id=9)
-    bad = "决议 1 增设路灯两盏\n跟进 不存在 7 更换路灯"
+    assert sec.says("决议 999999 增设路灯") == texts.COUNCIL_UNKNOWN_MEETING.format(id=999999)
+    bad = f"决议 {m} 增设路灯两盏\n跟进 不存在 7 更换路灯"
     assert sec.says(bad) == texts.COUNCIL_BAD_FOLLOWUP.format(line="跟进 不存在 7 更换路灯")
     with bot.db.session() as session:
         assert session.scalar(select(CouncilMeeting.resolution)) is None
     before = count(bot, Ticket)
-    said = sec.says("决议 1 东区增设路灯两盏；规划夜间临时停车区\n"
+    said = sec.says(f"决议 {m} 东区增设路灯两盏；规划夜间临时停车区\n"
                     "跟进 张三 7 更换东区3号楼路灯\n跟进 李四 10 施划夜间临时停车位")
-    assert said.startswith("已记录议事会 #1 的决议并公示；跟进事项 2 件已派给党员")
+    assert said.startswith(f"已记录议事会 #{m} 的决议并公示；跟进事项 2 件已派给党员")
     assert count(bot, Ticket) == before + 2
-    assert sec.says("决议 1 再来一次\n跟进 张三 7 再换一次") == texts.COUNCIL_ALREADY_RESOLVED.format(id=1)
+    assert sec.says(f"决议 {m} 再来一次\n跟进 张三 7 再换一次") == texts.COUNCIL_ALREADY_RESOLVED.format(id=m)
     assert count(bot, Ticket) == before + 2
     with bot.db.session() as session:
-        followups = session.scalars(select(Ticket).where(Ticket.text.like("【议事会 #1 跟进】%"))
+        followups = session.scalars(select(Ticket).where(Ticket.text.like(f"【议事会 #{m} 跟进】%"))
                                     .order_by(Ticket.id)).all()
         assert [(t.assignee_id, t.status) for t in followups] == [("pm01", "assigned"), ("pm02", "assigned")]
         assert followups[0].reply_due_at == clock.now() + timedelta(days=7)
         first, second = followups[0].no, followups[1].no
     deliver()
     assert any(first in c["main_title"]["title"] for c in cards_to(fake, "pm01"))
-    result = texts.COUNCIL_RESULT_RESIDENT.format(id=1, resolution="东区增设路灯两盏；规划夜间临时停车区")
+    result = texts.COUNCIL_RESULT_RESIDENT.format(id=m, resolution="东区增设路灯两盏；规划夜间临时停车区")
     assert result in texts_to(fake, "wechat", "o-alice") and result in texts_to(fake, "wechat", "o-frank")
     assert "东区增设路灯两盏" in client.get("/public/b1").get_data(as_text=True)
 
@@ -132,5 +138,5 @@ def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):
     assert send_summaries(bot) == 1 and send_summaries(bot) == 0
     deliver()
     summary = texts_to(fake, "wecom", "sec01")[-1]
-    assert summary.startswith("议事会 #1 的跟进事项已全部办结")
+    assert summary.startswith(f"议事会 #{m} 的跟进事项已全部办结")
     assert f"{first} 张三：已更换路灯" in summary and f"{second} 李四：已施划停车位 20 个" in summary
