@@ -211,6 +211,9 @@ def create_app(config: dict | None = None, clock: Clock | None = None, prepare: 
     app.register_blueprint(ticket_page_bp)
     app.register_blueprint(dashboard_blueprint())
     app.register_blueprint(metrics_bp)
+    from .participation.web import bp as participation_bp  # #15: the public page, /api/v1/cases
+
+    app.register_blueprint(participation_bp)
     if cfg["dev"]["fake_platform"]:
         from .fakeplatform import FakePlatform
 

@@ -2,7 +2,7 @@
 
 Per member (weights from config, default 30 / 40 / 30):
 - participation: share of the month's working days (up to today) on which the member did
-  anything recorded — a check-in, an award, an action on a ticket;
+  anything recorded — a check-in, an award, an action on a ticket, a work-log entry (#15);
 - handling quality: share of the tickets the member resolved in the month that were
   answered on time and never reopened;
 - satisfaction: share of the reporters' ratings given in the month to tickets the member
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from .figures import SATISFIED
 from .models import Branch, Member, PointsEntry, Ticket, TicketEvent
+from .participation.worklog import log_moments
 from .points import month_bounds
 
 DONE_STATUSES = ("resolved", "rated", "closed")
@@ -42,6 +43,7 @@ def _active_days(bot, session, userid: str, start: datetime, end: datetime) -> i
         PointsEntry.member_id == userid, PointsEntry.at >= start, PointsEntry.at < end)).all()
     moments += session.scalars(select(TicketEvent.at).where(
         TicketEvent.actor == f"member:{userid}", TicketEvent.at >= start, TicketEvent.at < end)).all()
+    moments += log_moments(session, userid, start, end)   # #15: offline work counts as a day's work
     return len({m.astimezone(bot.tz).date() for m in moments})
 
 

@@ -151,6 +151,12 @@ DEFAULTS: dict = {
                                                  {"name": "积分", "key": "POINTS"},
                                                  {"name": "帮助", "key": "HELP"}]}],
     },
+    # #15: members' offline work (points per kind), the monthly minimum, the council, the public page.
+    "worklog": {"kinds": {"民意收集": 2, "矛盾调解": 3, "政策宣传": 2, "走访": 2}, "daily_cap": 5,
+                "attach_minutes": 10},
+    "members": {"monthly_min_handled": 5, "monthly_check_day": 25, "monthly_check_time": "09:00"},
+    "council": {"candidates_weekday": 4, "candidates_time": "09:00", "notice_days": 3,
+                "meeting_time": "09:30", "followup_days": 14, "max_candidates": 10},
     "dev": {"console": False, "fake_platform": False},
     # The secretary's dashboard (#14): base_url is how members' phones reach the bot (links in
     # the digest and alerts; empty: no links); secret_key signs the sign-in cookie (empty: derived
@@ -377,6 +383,7 @@ def validate(cfg: dict) -> None:
     problem = safety.check(cfg)
     if problem:
         raise ConfigError(problem)
+    _validate_participation(cfg)
     for dotted in ("database.url", "redis.url"):
         section, key = dotted.split(".")
         if not isinstance(cfg[section].get(key) or "", str):
@@ -412,3 +419,24 @@ def _validate_dashboard(cfg: dict) -> None:
             or not 0 < targets.get(k) <= 100 for k in ("participation", "quality", "satisfaction")):
         raise ConfigError("appraisal.targets must give participation, quality and satisfaction "
                           "as percentages from 1 to 100, e.g. {participation: 80, quality: 85, satisfaction: 90}")
+def _validate_participation(cfg: dict) -> None:
+    """#15: work-log kinds and points, the daily cap, the monthly minimum and the council's timing."""
+    kinds = cfg["worklog"].get("kinds")
+    if not isinstance(kinds, dict) or not kinds or not all(
+            isinstance(k, str) and k.strip() and " " not in k and isinstance(v, int) and not isinstance(v, bool)
+            and v >= 0 for k, v in kinds.items()):
+        raise ConfigError("worklog.kinds must map each kind (one word, e.g. 走访) to whole points >= 0, "
+                          f"not {kinds!r}")
+    _number(cfg, "worklog.daily_cap", 1)
+    _number(cfg, "worklog.attach_minutes", 1)
+    _number(cfg, "members.monthly_min_handled", 0)
+    if cfg["members"].get("monthly_check_day") not in range(1, 29):
+        raise ConfigError("members.monthly_check_day must be a day of the month from 1 to 28")
+    if cfg["council"].get("candidates_weekday") not in range(7):
+        raise ConfigError("council.candidates_weekday must be 0 (Monday) to 6 (Sunday); 4 is Friday")
+    for dotted in ("members.monthly_check_time", "council.candidates_time", "council.meeting_time"):
+        section, key = dotted.split(".")
+        if not is_hhmm(cfg[section].get(key)):
+            raise ConfigError(f"{dotted} must be a time like \"09:30\"")
+    for key in ("notice_days", "followup_days", "max_candidates"):
+        _number(cfg, f"council.{key}", 1)

@@ -17,6 +17,7 @@ from .figures import ticket_figures
 from .hot import hot_topics
 from .models import Branch, Member, ScheduledSend, Ticket, TicketEvent
 from .outbox import enqueue
+from .participation import figures as participation_figures
 from .replies import Reply, to_member
 from .work import overdue_count, overdue_tickets
 from .workcalendar import at
@@ -81,6 +82,10 @@ def render_digest(bot, session, branch: Branch, start: datetime, end: datetime) 
     topics = hot_topics(session, start, end, branch.id, limit=int(bot.cfg["digest"]["top_keywords"]))
     lines.append(texts.DIGEST_HOT.format(words="、".join(
         f"{t['keyword']}（{t['place']}，{t['residents']}人）" for t in topics) or texts.DIGEST_NONE))
+    extra = participation_figures(session, start, end, branch.id)   # #15
+    lines.append(texts.DIGEST_PARTICIPATION.format(
+        logs=extra["work_logs"], golden=extra["golden"], cases=extra["cases"],
+        council=_value(extra["council_resolution_pct"], "%")))
     top = [(m, p) for m, p in points.totals(session, start, end, branch.id) if p > 0]
     lines.append(texts.DIGEST_TOP.format(members="，".join(
         f"{m.name} {p}分" for m, p in top[: int(bot.cfg["digest"]["top_members"])]) or texts.DIGEST_NONE))

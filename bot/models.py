@@ -371,3 +371,129 @@ class FlowDraft(Base):
     flow: Mapped[str] = mapped_column(String(64))
     draft_id: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+# -- #15 participation: 工作日志, 代录, 公示 / 金点子 / 案例, 红色议事厅 ---------------------------
+
+class WorkLog(Base):
+    """A member's offline work (民意收集, 矛盾调解, 政策宣传, 走访…), logged in WeCom."""
+
+    __tablename__ = "work_logs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    day: Mapped[str] = mapped_column(String(10))        # the local date, for the daily cap
+    photo_media_id: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (Index("ix_work_logs_member_day", "member_id", "day"),)
+
+
+class ProxyEntry(Base):
+    """A ticket a member entered for a resident without WeChat (代录): the contact is personal data."""
+
+    __tablename__ = "proxy_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))     # phone | desk
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Told to the resident by the member; with the phone it binds the ticket to their account.
+    bind_code: Mapped[str | None] = mapped_column(String(12))
+    bound_resident_id: Mapped[int | None] = mapped_column(Integer)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Publicity(Base):
+    """A ticket's publication: the reporter's consent, a secretary's hiding, a 金点子 mark."""
+
+    __tablename__ = "publicity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_by: Mapped[str | None] = mapped_column(String(64))
+    golden_by: Mapped[str | None] = mapped_column(String(64))
+    golden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    """A handled ticket in the branch's case library (创新案例库)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CouncilMeeting(Base):
+    """A 红色议事厅 meeting of a branch: when, where, its notice and its resolution."""
+
+    __tablename__ = "council_meetings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), index=True)
+    convener_id: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CouncilTopic(Base):
+    """A topic proposed for the council: a ticket or a hot keyword; selected, then discussed."""
+
+    __tablename__ = "council_topics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    keyword: Mapped[str | None] = mapped_column(String(64))
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    selected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("branch_id", "ticket_id", name="uq_council_topic_ticket"),
+                      UniqueConstraint("branch_id", "keyword", name="uq_council_topic_keyword"))
+
+
+class CouncilFollowup(Base):
+    """A follow-up ticket of a council resolution, assigned to a member with a due date."""
+
+    __tablename__ = "council_followups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer, index=True)
+    topic_id: Mapped[int | None] = mapped_column(Integer)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+
+
+class CouncilRegistration(Base):
+    """A resident who replied 参加 to a meeting's notice."""
+
+    __tablename__ = "council_registrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer, index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("meeting_id", "resident_id", name="uq_council_registration"),)
+
+
+class CouncilSubscription(Base):
+    """A resident's choice to get the grid's council notices (议事会通知 开/关)."""
+
+    __tablename__ = "council_subscriptions"
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    on: Mapped[bool] = mapped_column(Boolean, default=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -93,6 +93,8 @@ def _scrub_ticket(session, ticket, data_dir: str) -> None:
     ticket.address, ticket.lat, ticket.lng = None, None, None
     ticket.photos, ticket.photos_pending = [], 0
     shutil.rmtree(os.path.join(data_dir, "media", ticket.no), ignore_errors=True)
+    from .participation.proxy import scrub
+    scrub(session, ticket)   # #15: a 代录 ticket's phone and name
     for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)):
         if any(key in (event.data or {}) for key in TEXT_KEYS):
             event.data = tombstone(event.data)   # the chain keeps the digest, the words go

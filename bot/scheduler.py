@@ -53,6 +53,8 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .digest import announce_stars, send_weekly_digests
     from .hot import extract_keywords, refresh_hot_topics
     from .outbox import OutboxWorker, index_parked
+    from .participation.council import send_candidates, send_summaries
+    from .participation.jobs import check_monthly_minimum
     from .privacy import apply_retention
     from .reliability.inbox import prune_inbox
     from .routing.retrain import retrain
@@ -82,6 +84,10 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("hot_topics", refresh_hot_topics, every(minutes=10)),
         ("inbox_prune", prune_inbox, every(hours=1)),
         ("nlp.retrain", retrain, every(hours=1)),     # runs when nlp.retrain_days have passed
+        # #15: the monthly minimum on the 25th, the council's Friday candidates and notices.
+        ("monthly_minimum", check_monthly_minimum, every(minutes=5)),
+        ("council_candidates", send_candidates, every(minutes=5)),
+        ("council_summaries", send_summaries, every(minutes=5)),
     ]
 
 

@@ -24,6 +24,7 @@ from .models import (
     TicketEvent,
     TicketFollower,
 )
+from .participation.proxy import card_for as proxy_card
 from .privacy import mask_name, mask_pii
 from .replies import Reply, to_member, to_resident
 from .talk.dates import plain
@@ -94,7 +95,10 @@ def _resident(ctx, ticket: Ticket) -> Resident | None:
 
 def _tell_resident(ctx, ticket: Ticket, content: str) -> list[Reply]:
     resident = _resident(ctx, ticket)
-    return [to_resident(resident.openid, content)] if resident is not None else []
+    if resident is None:   # #15 代录: the member who entered the ticket relays it
+        from .participation.proxy import relay
+        return relay(ctx, ticket, content)
+    return [to_resident(resident.openid, content)]
 
 
 def followers(session, ticket: Ticket) -> list[Resident]:
@@ -251,8 +255,10 @@ def _extension(waited) -> str:
     return "\n" + texts.W_EXTENDED_H.format(hours=round(minutes / 60, 1))
 
 
-def answer_question(ctx, resident: Resident, ticket: Ticket, text: str) -> list[Reply]:
-    """The resident answers: it goes to the member who asked; due times move by the time spent waiting."""
+def answer_question(ctx, resident: Resident | None, ticket: Ticket, text: str, actor: str | None = None) -> list[Reply]:
+    """The resident answers: it goes to the member who asked; due times move by the time spent waiting.
+
+    `actor`: who typed the answer for a resident without WeChat (#15 代答)."""
     asked = ctx.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                          TicketEvent.kind == "asked")
                                .order_by(TicketEvent.id.desc()).limit(1))
@@ -260,7 +266,7 @@ def answer_question(ctx, resident: Resident, ticket: Ticket, text: str) -> list[
     due = {field: getattr(ticket, field) + waited for field in lifecycle.DUE_FIELDS
            if getattr(ticket, field) is not None}
     previous = asked.data.get("previous", "responded")
-    lifecycle.apply(ctx.session, ticket, "supplemented", resident_actor(resident), ctx.now,
+    lifecycle.apply(ctx.session, ticket, "supplemented", actor or resident_actor(resident), ctx.now,
                     to=previous if previous in lifecycle.targets("supplemented", "waiting") else None,
                     due=due, text=text[:1000], waited_s=int(waited.total_seconds()))
     asker_id = _member_of(asked.actor) or ticket.assignee_id
@@ -342,7 +348,8 @@ def transfer(ctx, member: Member, ticket: Ticket, target_name: str) -> list[Repl
     lifecycle.apply(ctx.session, ticket, "transferred", _actor(member), ctx.now, assignee=person.userid,
                     to_member=person.userid, **data)
     resident = _resident(ctx, ticket)
-    card = [assignment_card(ctx, ticket, person, resident)] if resident is not None else []
+    card = [assignment_card(ctx, ticket, person, resident)] if resident is not None \
+        else proxy_card(ctx, ticket, person)   # #15: a 代录 or council follow-up ticket has no resident
     return [ctx.reply(said), *card, *told,
             *_tell_resident(ctx, ticket, texts.R_TRANSFERRED.format(no=ticket.no, target=resident_label_)),
             *_tell_followers(ctx, ticket, texts.R_FOLLOW_TRANSFERRED, target=resident_label_)]
@@ -362,7 +369,8 @@ def assign(ctx, secretary: Member, ticket: Ticket, target_name: str) -> list[Rep
     lifecycle.apply(ctx.session, ticket, "assigned", _actor(secretary), ctx.now, assignee=target.userid,
                     previous=ticket.assignee_id)
     resident = _resident(ctx, ticket)
-    card = [assignment_card(ctx, ticket, target, resident)] if resident is not None else []
+    card = [assignment_card(ctx, ticket, target, resident)] if resident is not None \
+        else proxy_card(ctx, ticket, target)   # #15: a 代录 or council follow-up ticket has no resident
     return [ctx.reply(texts.W_ASSIGNED.format(no=ticket.no, target=target.name)), *card, *told]
 
 

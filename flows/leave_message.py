@@ -124,7 +124,11 @@ def handle_text(turn):
     """Stores the description and asks for photos; with a description already, adds to it."""
     inbound = turn.inbound
     if inbound.kind == "voice" and not inbound.text:
-        return Retry(texts.LM_VOICE_NO_TEXT)
+        if not inbound.fields.get("MediaId"):
+            return Retry(texts.LM_VOICE_NO_TEXT)
+        # #15: the voice itself is the description; the member listens to it.
+        turn.data["text"], turn.data["voice"] = texts.VOICE_DESCRIPTION, inbound.fields["MediaId"]
+        return Next(S.AWAIT_PHOTOS, [turn.reply(texts.LM_VOICE_KEPT)])
     if inbound.kind == "location":
         hint = texts.LM_LOCATION_KEPT if _keep_location(turn) else texts.LM_BAD_LOCATION
         return Retry(hint + "\n" + ask_text(turn))
@@ -294,6 +298,9 @@ def handle_confirm(turn):
     if refusal:
         return Finish([turn.reply(refusal)])
     ticket, notices = create_ticket(ctx, resident, Draft.from_data(turn.data))
+    if turn.data.get("voice"):   # #15
+        from bot.participation.voice import keep
+        keep(ctx, ticket, resident, turn.data["voice"], notices)
     urgent = ticket.priority == "urgent"
     done = texts.LM_CREATED.format(no=ticket.no, response_due=dates.plain(ctx, ticket.response_due_at, urgent),
                                    reply_due=dates.plain(ctx, ticket.reply_due_at, urgent))

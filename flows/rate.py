@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot import texts, work
 from bot.engine import Finish, Flow, Next, Retry, Step
-from bot.lifecycle import DONE, rating_code
+from bot.lifecycle import DONE, SATISFIED_CODES, rating_code
 from bot.models import Ticket
 from bot.talk import words
 from bot.tickets import record_event, resident_actor, ticket_by_no
@@ -16,6 +16,7 @@ from bot.tickets import record_event, resident_actor, ticket_by_no
 class S(StrEnum):
     AWAIT_SCORE = "await_score"
     AWAIT_COMMENT = "await_comment"
+    AWAIT_CONSENT = "await_consent"   # #15: 是否同意公示, after a satisfied rating's comment
 
 
 def waiting_ticket(ctx, resident) -> Ticket | None:
@@ -103,11 +104,36 @@ def handle_comment(turn):
         turn.data["no"] = waiting.no
         return Next(S.AWAIT_COMMENT, _record(turn.ctx, waiting, words.rating_code(said)))
     if words.is_skip(said) or words.is_done(said) or words.is_no(said):
-        return Finish([turn.reply(texts.RATE_SKIPPED)])
+        return _then_consent(turn, [turn.reply(texts.RATE_SKIPPED)])
     ticket = ticket_by_no(turn.ctx.session, turn.data["no"])
     record_event(turn.ctx.session, ticket, "rating_comment", resident_actor(turn.ctx.resident()),
                  turn.ctx.now, text=said[:500])
-    return Finish([turn.reply(texts.RATE_COMMENT_SAVED)])
+    return _then_consent(turn, [turn.reply(texts.RATE_COMMENT_SAVED)])
+
+
+def _then_consent(turn, replies):
+    """#15: a reporter who rated a ticket to its close is asked once whether it may be published."""
+    from bot.participation import publicity
+    ticket, resident = ticket_by_no(turn.ctx.session, turn.data["no"]), turn.ctx.resident()
+    if ticket is None or resident is None or ticket.resident_id != resident.id \
+            or ticket.status not in publicity.PUBLISHABLE or ticket.rating not in SATISFIED_CODES:
+        return Finish(replies)
+    row = publicity.row_of(turn.ctx.session, ticket)
+    if row is not None and row.consent is not None:
+        return Finish(replies)
+    return Next(S.AWAIT_CONSENT, replies)
+
+
+def handle_consent(turn):
+    """同意 / 不同意 publishes or keeps it private; anything else leaves it private and is read as usual."""
+    from bot.participation import publicity
+    answer = publicity.consent_word(turn.inbound.text)
+    if answer is None:
+        from handlers.text import read_text
+        return Finish(read_text(turn.ctx, turn.inbound.text) if turn.inbound.text else [])
+    ticket = ticket_by_no(turn.ctx.session, turn.data["no"])
+    publicity.record_consent(turn.ctx.session, ticket, turn.ctx.resident(), answer, turn.ctx.now)
+    return Finish([turn.reply(texts.CONSENT_YES if answer else texts.CONSENT_NO)])
 
 
 FLOW = Flow(
@@ -123,5 +149,6 @@ FLOW = Flow(
     steps={
         S.AWAIT_SCORE: Step(ask=lambda turn: texts.RATE_ASK.format(no=turn.data["no"]), handle=handle_score),
         S.AWAIT_COMMENT: Step(ask=lambda turn: texts.RATE_ASK_COMMENT, handle=handle_comment),
+        S.AWAIT_CONSENT: Step(ask=lambda turn: texts.CONSENT_ASK, handle=handle_consent),
     },
 )

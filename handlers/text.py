@@ -6,6 +6,7 @@ from sqlalchemy import select
 from bot import texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful, words_in
+from bot.participation import commands as participation
 from bot.talk import words
 from bot.tickets import my_tickets_text, when
 from flows import book_service, rate
@@ -21,6 +22,9 @@ OFFER_TTL_S = 1800
 
 def read_text(ctx, said: str):
     """Answers words a resident sends outside a flow (typed, or spoken and recognised)."""
+    extra = participation.run_resident(ctx, said)   # #15: 绑定手机, 参加, 议事会通知 开/关, 公示
+    if extra is not None:
+        return extra
     booked = book_service.my_appointments(ctx, said)
     if booked is not None:
         return booked
@@ -34,7 +38,7 @@ def read_text(ctx, said: str):
         if waiting is not None:
             return rate.rate_now(ctx, waiting, code)
     if short in MY_DATA_WORDS:
-        return [ctx.reply(my_data_text(ctx, ctx.resident()))]
+        return [ctx.reply(my_data_text(ctx, ctx.resident()) + texts.MY_DATA_BIND_HINT)]   # #15 绑定手机
     if short in MY_TICKETS_WORDS:
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if words.is_help(short):

@@ -3,9 +3,11 @@ import re
 
 from sqlalchemy import or_, select
 
-from bot import booking, points, texts, work
+from bot import booking, kv, points, texts, work
 from bot.errors import Refused
 from bot.models import Member, PointsEntry
+from bot.participation import commands as participation
+from bot.participation import worklog
 from bot.replies import to_member
 from bot.talk import words
 from bot.talk.ticketno import resolve_ticket_no
@@ -46,6 +48,9 @@ def run_command(ctx, member, said: str):
         return [ctx.reply(points_text(ctx, member))]
     if said.startswith("加分"):
         return award_innovation(ctx, member, said)
+    extra = participation.run_member(ctx, member, said)   # #15: 日志 代录 金点子 案例 公示 议事会
+    if extra is not None:
+        return extra
     marked = MARK.match(said)
     if marked:
         return mark_appointment(ctx, member, int(marked.group(2)),
@@ -172,7 +177,26 @@ def member_image(ctx):
     member = ctx.member()
     if member is None:
         return [ctx.reply(texts.MEMBER_UNKNOWN)]
-    return work.resolution_photo(ctx, member, ctx.inbound.fields.get("MediaId") or "")
+    media_id = ctx.inbound.fields.get("MediaId") or ""
+    if not ctx.redis.exists(kv.key(work.PHOTO_WAIT, member.userid)):   # #15: a photo of a work-log entry
+        attached = worklog.attach_photo(ctx, member, media_id)
+        if attached is not None:
+            return attached
+    return work.resolution_photo(ctx, member, media_id)
+
+
+@handles("wecom", "location")
+def member_location(ctx):
+    """#15: a member's location right after a work-log entry is attached to it."""
+    member = ctx.member()
+    if member is None:
+        return [ctx.reply(texts.MEMBER_UNKNOWN)]
+    try:
+        lat, lng = float(ctx.inbound.fields.get("Location_X")), float(ctx.inbound.fields.get("Location_Y"))
+    except (TypeError, ValueError):
+        lat = lng = None
+    attached = worklog.attach_place(ctx, member, lat, lng) if lat is not None else None
+    return attached or [ctx.reply(texts.W_UNKNOWN_COMMAND)]
 
 
 @handles("wecom", "text")
