@@ -43,6 +43,11 @@ DUPLICATE_CANDIDATES = 200   # the newest open tickets compared, so a busy grid 
 
 # -- numbering and the event chain ------------------------------------------------
 
+def insert_new(ctx, ticket: Ticket) -> None:
+    """Numbers a new ticket (20261120-0007) and inserts it; a number the database holds is skipped."""
+    insert_numbered(ctx.bot, ctx.session, ticket, ctx.local(ctx.now).strftime("%Y%m%d"))
+
+
 def record_event(session: Session, ticket: Ticket, kind: str, actor: str, now: datetime,
                  **data) -> TicketEvent:
     """Appends an event to the ticket's history (the sealer chains it seconds later)."""
@@ -303,8 +308,7 @@ def create_ticket(ctx, resident: Resident, draft: Draft) -> tuple[Ticket, list[R
         photos=[{"media_id": m, "path": None, "error": None} for m in draft.photos],
         photos_pending=len(draft.photos),
         created_at=ctx.now, updated_at=ctx.now)
-    # Numbered and inserted first (a number the database holds is skipped), then created.
-    insert_numbered(ctx.bot, session, ticket, ctx.local(ctx.now).strftime("%Y%m%d"))
+    insert_new(ctx, ticket)     # numbered and inserted first, then created
     lifecycle.apply(session, ticket, "created", resident_actor(resident), ctx.now,
                     due=due_times(ctx.bot, session, ticket, ctx.now),
                     category=found.category, category_by=found.decided_by, priority=found.priority,

@@ -34,7 +34,8 @@ def _bk(who, depth):
 
 def _rate(who, depth):
     lines = [*files(who), ("pm01", "says", "办结 {no} 路灯已更换", "已办结"), (who, "says", "评价", "请评价")]
-    return lines + ([(who, "says", "满意", None)] if depth else [])
+    return (lines + ([(who, "says", "满意", None)] if depth else [])
+            + ([(who, "says", "跳过", "是否同意公示")] if depth > 1 else []))
 
 
 def _action(who, button, words=None):
@@ -55,6 +56,7 @@ REACH = {
     ("book_service", "await_confirm"): lambda who: _bk(who, 4),
     ("rate", "await_score"): lambda who: _rate(who, 0),
     ("rate", "await_comment"): lambda who: _rate(who, 1),
+    ("rate", "await_consent"): lambda who: _rate(who, 2),
     ("erase_data", "await_confirm"): lambda who: [(who, "subscribes", "grid-g1", None),
                                                   (who, "says", "删除我的数据", "确认删除")],
     ("ticket_action", "await_reply"): lambda who: _action(who, "reply"),

@@ -30,7 +30,7 @@ def test_consent_publication_hiding_and_no_personal_data_in_the_page(bot, people
     yes = resolved(people, "o-alice", LAMP, "已更换3号楼路灯，电工王师傅13987654321，党员张三回访")
     assert zhang.sends_photo("media-fixed-1").startswith(texts.W_PHOTO_FORWARDED.format(no=yes)[:6])
     assert alice.says("满意") == texts.RATE_THANKS + "\n\n" + texts.RATE_ASK_COMMENT
-    assert alice.says("跳过") == texts.CONSENT_ASK
+    assert alice.says("跳过") == texts.RATE_SKIPPED + "\n\n" + texts.CONSENT_ASK
     assert alice.says("同意") == texts.CONSENT_YES
     no = resolved(people, "o-bob", BIN, "已清运垃圾并联系环卫增加班次")
     bob.says("满意")
@@ -112,7 +112,7 @@ def test_cancelling_the_consent_question_publishes_nothing(bot, people, client):
     no = resolved(people, "o-gina", LAMP, "已更换路灯")
     gina = people.resident("o-gina")
     gina.says("满意")
-    assert gina.says("跳过") == texts.CONSENT_ASK
+    assert gina.says("跳过") == texts.RATE_SKIPPED + "\n\n" + texts.CONSENT_ASK
     assert gina.says("取消") == texts.CANCELLED
     assert gina.says("同意") != texts.CONSENT_YES          # the question is over
     with bot.db.session() as session:

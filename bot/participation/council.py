@@ -32,7 +32,7 @@ from ..models import (
 from ..outbox import enqueue
 from ..privacy import mask_pii
 from ..replies import to_member, to_resident
-from ..tickets import Draft, assess, assignment_card, local_time, next_ticket_no, record_event, ticket_by_no
+from ..tickets import Draft, assess, assignment_card, insert_new, local_time, record_event, ticket_by_no
 from ..workcalendar import at
 
 TICKET_NO = re.compile(r"^\d{8}-\d{4}$")
@@ -335,10 +335,11 @@ def _followup_ticket(ctx, secretary, meeting, member, days, item):
     session, text = ctx.session, texts.COUNCIL_FOLLOWUP_TEXT.format(id=meeting.id, text=item)[:1000]
     found = assess(ctx.bot, session, None, Draft(text=text))
     grid = session.scalar(select(Grid).where(Grid.member_id == member.userid).order_by(Grid.id).limit(1))
-    ticket = Ticket(no=next_ticket_no(ctx.bot, session, ctx.local(ctx.now)), resident_id=None,
+    ticket = Ticket(resident_id=None,
                     grid_id=grid.id if grid else None, branch_id=meeting.branch_id, category=found.category,
                     department_id=found.department_id, priority="normal", text=text, photos=[], photos_pending=0,
                     created_at=ctx.now, updated_at=ctx.now)
+    insert_new(ctx, ticket)
     due_at = ctx.now + timedelta(days=days)
     due = {"response_due_at": due_at, "response_remind_at": ctx.now + timedelta(days=days * 0.75),
            "reply_due_at": due_at, "reply_remind_at": ctx.now + timedelta(days=days * 0.75)}

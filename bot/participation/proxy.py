@@ -19,7 +19,7 @@ from ..tickets import (
     assignment_card,
     choose_assignee,
     due_times,
-    next_ticket_no,
+    insert_new,
     record_event,
     resident_actor,
 )
@@ -67,10 +67,11 @@ def enter(ctx, member: Member, rest: str) -> list:
     grid = found.grid or _members_grid(session, member)
     assignee, branch_id = choose_assignee(session, grid)
     channel = "phone" if phone else "desk"
-    ticket = Ticket(no=next_ticket_no(ctx.bot, session, ctx.local(ctx.now)), resident_id=None,
+    ticket = Ticket(resident_id=None,
                     grid_id=grid.id if grid else None, branch_id=branch_id or member.branch_id,
                     category=found.category, department_id=found.department_id, priority=found.priority,
                     text=text, photos=[], photos_pending=0, created_at=ctx.now, updated_at=ctx.now)
+    insert_new(ctx, ticket)
     actor = f"member:{member.userid}"
     lifecycle.apply(session, ticket, "created", actor, ctx.now, due=due_times(ctx.bot, session, ticket, ctx.now),
                     category=found.category, category_by=found.decided_by, priority=found.priority,
