@@ -335,7 +335,7 @@ PAGE_FOLLOWER_RATINGS = "关注者评价"
 PAGE_FORBIDDEN = "链接无效或已过期，请在企业微信中重新打开工单卡片，或发送“工单 <编号>”。"
 LIFECYCLE_EVENT_NAMES = {
     "merged": "合并到其他工单", "closed_unresolved": "未解决关闭", "follower_rated": "关注者评价",
-    "resolution_photo": "办结照片", "unfollowed": "取消关注",
+    "resolution_photo": "办结照片", "unfollowed": "取消关注", "merged_in": "并入重复工单",
 }
 EVENT_NAMES.update(LIFECYCLE_EVENT_NAMES)
 # The member menu and the unknown-command answer name the #12 commands too.

@@ -69,6 +69,8 @@ def run_command(ctx, member, said: str):
         work.refuse_role(ctx, member, no, verb)
     if verb == "合并" and (not no or not rest):
         raise Refused(texts.W_MERGE_USAGE)
+    if verb == "合并":   # the ticket it joins may be typed short too
+        rest = resolve_ticket_no(ctx.session, member, rest.split()[0])
     allowed = CLOSABLE if verb == "关闭" else work.OPEN_STATUSES
     ticket = work.ticket_for(ctx, member, no, verb, allowed=allowed)
     if verb == "指派":

@@ -166,7 +166,9 @@ def test_a_secretary_merges_a_duplicate_and_closes_what_cannot_be_fixed(bot, peo
     assert secretary.says(f"合并 {second}") == texts.W_MERGE_USAGE
     assert ticket(bot, second).status == "assigned"            # nothing changed
     assert ("refused", "member:pm01", {"action": "合并"}) in events(bot, second)   # and it is audited
-    assert secretary.says(f"合并 {second} {first}") == texts.W_MERGED.format(no=second, into=first)
+    assert secretary.says(f"合并 {second} {second[-4:]}") == texts.W_MERGE_SELF.format(no=second)  # short alike
+    # Both numbers may be typed the short way, as members do.
+    assert secretary.says(f"合并 {second[-4:]} {first[-4:]}") == texts.W_MERGED.format(no=second, into=first)
     merged, into = ticket(bot, second), ticket(bot, first)
     assert (merged.status, merged.duplicate_of) == ("merged", into.id)
     with bot.db.session() as session:
