@@ -497,7 +497,7 @@ def queue_text(ctx, member: Member) -> str:
                 "【紧急】" if t.priority == "urgent" else ""),
             no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
             due=f"{when(ctx, due)}前{'响应' if t.first_response_at is None else '答复'}",
-            text=mask_pii(t.text)[:40]))
+            text=mask_pii(t.text, keep_address=True)[:40]))   # their own: they must find it
     return "\n".join(lines)
 
 
@@ -533,7 +533,8 @@ def overdue_text(ctx, secretary: Member) -> str:
         hours = int((ctx.now - (_due(t) or ctx.now)).total_seconds() // 3600)
         lines.append(texts.W_OVERDUE_LINE.format(
             no=t.no, assignee=assignee.name if assignee else "未分派",
-            status=texts.STATUS_NAMES.get(t.status, t.status), hours=hours, text=mask_pii(t.text)[:40]))
+            status=texts.STATUS_NAMES.get(t.status, t.status), hours=hours,
+            text=mask_pii(t.text, keep_address=True)[:40]))
     return "\n".join(lines)
 
 

@@ -121,3 +121,11 @@ def test_masking_covers_how_people_write_numbers_and_ids(written, shown):
 
 def test_the_assigned_member_and_secretary_keep_the_address_but_never_the_phone():
     assert mask_pii("3号楼501室，电话13812345678", keep_address=True) == "3号楼501室，电话138****5678"
+
+
+def test_the_assigned_member_reads_the_building_in_the_queue_and_others_do_not(bot, people):
+    no = people.file_ticket("o-q1", "3号楼2单元门口的路灯坏了，晚上很黑，老人出门不方便")
+    queue = people.member("pm01").says("我的工单")              # pm01 is the grid member: it is theirs
+    assert no in queue and "3号楼2单元" in queue
+    detail = people.member("pm02").says(f"工单 {no}")            # the backup, not yet the owner
+    assert "3号楼" not in detail and "*号楼" in detail
