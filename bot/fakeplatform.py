@@ -105,6 +105,11 @@ class FakePlatform:
             self.faults.clear()
             self.oauth_codes.clear()
             self.oauth_user = None
+            self.late_s = 0.0
+            self._wecom_seen.clear()
+            self.task_ids.clear()
+            self.departments = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
+            self.users = []
 
     def oauth_code(self, userid: str | None = None, openid: str | None = None) -> str:
         """A one-time OAuth2 code, as WeCom gives the app when a person opens its page.
@@ -122,11 +127,6 @@ class FakePlatform:
         """Who the fake authorize page signs in next (the dev console and browser tests)."""
         with self._lock:
             self.oauth_user = userid
-            self.late_s = 0.0
-            self._wecom_seen.clear()
-            self.task_ids.clear()
-            self.departments = [{"id": 1, "name": "社区", "parentid": 0, "order": 1}]
-            self.users = []
 
     def sent(self, platform: str | None = None, to: str | None = None) -> list[dict]:
         """Messages the platform accepted, optionally for one platform and recipient."""

@@ -332,12 +332,12 @@ def test_a_new_key_with_a_default_is_checked_without_a_line_of_schema(settings, 
     from bot import config
     from bot.errors import ConfigError
 
-    monkeypatch.setitem(config.DEFAULTS, "council", {"quorum": 3, "enabled": False})
-    settings["council"] = {"quorum": "many"}
-    with pytest.raises(ConfigError, match="council.quorum must be a number"):
+    monkeypatch.setitem(config.DEFAULTS, "example_section", {"quorum": 3, "enabled": False})
+    settings["example_section"] = {"quorum": "many"}
+    with pytest.raises(ConfigError, match="example_section.quorum must be a number"):
         config.load_config(settings)
-    settings["council"] = {"quorum": 5, "enabled": True}
-    assert config.load_config(settings)["council"] == {"quorum": 5, "enabled": True}
+    settings["example_section"] = {"quorum": 5, "enabled": True}
+    assert config.load_config(settings)["example_section"] == {"quorum": 5, "enabled": True}
 
 
 def test_a_numeric_token_written_without_quotes_is_read_as_text(settings):
