@@ -168,7 +168,7 @@ def mark(session, cfg: dict, member: Member, appointment_id: int, result: str,
     appointment.status, appointment.marked_at = result, now
     if result == "done" and appointment.member_id:
         points.award(session, appointment.member_id, int(cfg["points"]["appointment_done"]),
-                     f"服务日接待 A{appointment.id}", f"appointment:{appointment.id}", now,
+                     texts.PT_APPOINTMENT_DONE.format(id=appointment.id), f"appointment:{appointment.id}", now,
                      appointment_id=appointment.id)
     return appointment
 

@@ -6,6 +6,7 @@ import time
 
 import requests
 
+from . import texts
 from .config import load_config
 from .fakeplatform import message_view
 from .simulator import Person
@@ -36,7 +37,7 @@ def _show_pushes(url: str, user: str, stop: threading.Event) -> None:
             seen = max(seen, call["seq"])
             body = call.get("json") or {}
             if call.get("ok") and body.get("touser") == user:
-                print(f"\n[推送] {describe(body)}\n> ", end="", flush=True)
+                print("\n" + texts.CHAT_PUSH.format(text=describe(body)) + "\n> ", end="", flush=True)
         stop.wait(1.0)
 
 

@@ -57,7 +57,7 @@ def breaches(measures: dict, standards: dict, high_gap: float) -> list[dict]:
 
 
 def _shown(metric: str, value: float) -> str:
-    return f"{value:g}小时" if metric == "response_h" else f"{value:g}%"
+    return (texts.UNIT_HOURS if metric == "response_h" else texts.UNIT_PERCENT).format(value=value)
 
 
 def monitor_compliance(bot) -> int:

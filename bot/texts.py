@@ -586,3 +586,9 @@ VOICE_DESCRIPTION = "语音留言"
 LM_VOICE_KEPT = "语音没能识别成文字，已保存语音，党员会直接听您的语音。"
 CARD_VOICE_KEY = "语音"
 CARD_VOICE_LINK = "播放语音留言"
+
+# -- words that were written in code before ----------------------------------------------------
+PT_APPOINTMENT_DONE = "服务日接待 A{id}"          # the points ledger's reason
+UNIT_HOURS = "{value:g}小时"
+UNIT_PERCENT = "{value:g}%"
+CHAT_PUSH = "[推送] {text}"                       # the terminal chat shows a pushed message

@@ -9,13 +9,13 @@ import re
 import socket
 import threading
 import uuid
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -340,3 +340,47 @@ class Conversation:
 def conversation(people, fake, deliver, clock):
     """Plays conversations written as data (see Conversation)."""
     return Conversation(people, fake, deliver, clock)
+
+
+# -- helpers shared by several test modules ------------------------------------------------
+
+def texts_to(fake, platform: str, user: str) -> list[str]:
+    """The text messages the fake platform delivered to one person."""
+    return [c["json"]["text"]["content"] for c in fake.sent(platform, user) if c["json"]["msgtype"] == "text"]
+
+
+def cards_to(fake, user: str) -> list[dict]:
+    """The WeCom template cards the fake platform delivered to one member."""
+    return [c["json"]["template_card"] for c in fake.sent("wecom", user) if c["json"]["msgtype"] == "template_card"]
+
+
+def count(bot, model) -> int:
+    """How many rows a table holds."""
+    with bot.db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@contextmanager
+def table_locked(bot, table: str):
+    """Another client holds a write lock on a table (all of SQLite): a real lock, real timeouts."""
+    url = bot.db.url
+    if bot.db.is_sqlite:
+        import sqlite3
+
+        conn = sqlite3.connect(url[len("sqlite:///"):], timeout=1, isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.close()

@@ -3,28 +3,16 @@ notice at least 3 days ahead, registrations, the resolution with follow-up ticke
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import texts
 from bot.models import CouncilMeeting, CouncilRegistration, CouncilTopic, Resident, Ticket
 from bot.participation.council import resolution_rate, send_candidates, send_summaries
 from bot.work import follow
+from tests.conftest import cards_to, count, texts_to
 
 LAMP = "东区3号楼门口的路灯坏了一个多星期，晚上出门很不方便"
 PARKING = "小区停车位太少，晚上停车很难，希望规划一下"
-
-
-def texts_to(fake, platform, user):
-    return [c["json"]["text"]["content"] for c in fake.sent(platform, user) if c["json"]["msgtype"] == "text"]
-
-
-def cards_to(fake, user):
-    return [c["json"]["template_card"] for c in fake.sent("wecom", user) if c["json"]["msgtype"] == "template_card"]
-
-
-def count(bot, model):
-    with bot.db.session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_whole_council_cycle(bot, people, fake, clock, deliver, client):

@@ -33,7 +33,7 @@ from bot.audit import seal_pending, verify
 from bot.models import Appointment, InboxEntry, OutboxMessage, Resident, Ticket, TicketEvent
 from bot.outbox import OutboxWorker
 from bot.webhook import INFLIGHT, PENDING, recover_inflight
-from tests.conftest import free_port, write_config
+from tests.conftest import free_port, table_locked, write_config
 
 pytestmark = pytest.mark.faults
 
@@ -173,32 +173,6 @@ def all_at_once(calls) -> list:
     for t in threads:
         t.join(timeout=60)
     return results
-
-
-@contextmanager
-def table_locked(bot, table: str):
-    """Another client holds a write lock (a real lock: the requests really wait on it)."""
-    url = bot.db.url
-    if bot.db.is_sqlite:
-        import sqlite3
-
-        conn = sqlite3.connect(url[len("sqlite:///"):], timeout=1, isolation_level=None)
-        conn.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    import psycopg
-
-    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def content(reply: dict | None) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from bot.models import OutboxMessage, Ticket
 from bot.outbox import OutboxWorker, enqueue
 from bot.replies import to_member, to_resident
 from bot.webhook import recover_inflight
-from tests.conftest import free_port, write_config
+from tests.conftest import free_port, table_locked, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "小区3号楼的路灯坏了一个多星期，晚上出门很不方便"
@@ -50,30 +49,6 @@ def queued_to(bot, to):
             select(OutboxMessage).where(OutboxMessage.recipient == to).order_by(OutboxMessage.id))]
 
 
-@contextmanager
-def database_locked(bot):
-    """Another client holds a write lock on the database (a real lock, real timeouts)."""
-    url = bot.db.url
-    if bot.db.is_sqlite:
-        conn = sqlite3.connect(url[len("sqlite:///"):], timeout=1, isolation_level=None)
-        conn.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    import psycopg
-
-    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    conn.execute("LOCK TABLE residents IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        conn.rollback()
-        conn.close()
-
-
 @pytest.fixture
 def now_clock(clock):
     """The injected clock set to real time, so a separate server process agrees with it."""
@@ -86,7 +61,7 @@ def test_the_database_briefly_unavailable_keeps_the_callback(settings, now_clock
     app, people = people_factory(settings)
     bot = app.extensions["bot"]
     ann = to_confirm(people, "o-ann")
-    with database_locked(bot):
+    with table_locked(bot, "residents"):
         assert ann.says("确认") == texts.RECEIVED
         assert ann.last_status == 200
     assert tickets_of(bot) == []
@@ -127,7 +102,7 @@ def test_a_worker_killed_mid_request_is_handled_once(settings, now_clock, people
             outcomes.append("cut")
 
     try:
-        with database_locked(bot):                         # the requests stop inside the transaction
+        with table_locked(bot, "residents"):                         # the requests stop inside the transaction
             threads = [threading.Thread(target=post, args=d) for d in deliveries]
             for t in threads:
                 t.start()

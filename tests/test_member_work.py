@@ -6,6 +6,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.aftercare import close_unrated
 from bot.models import Ticket, TicketEvent
+from tests.conftest import texts_to
 
 TEXT = "小区3号楼的路灯坏了一个多星期，晚上出门很不方便，联系电话13812345678"
 AUTH = {"Authorization": "Bearer test-admin-token"}
@@ -21,10 +22,6 @@ def kinds(bot, no):
         t = session.scalar(select(Ticket).where(Ticket.no == no))
         return [e.kind for e in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
                                                 .order_by(TicketEvent.id))]
-
-
-def texts_to(fake, platform, user):
-    return [c["json"]["text"]["content"] for c in fake.sent(platform, user) if c["json"]["msgtype"] == "text"]
 
 
 def tap(member, key):

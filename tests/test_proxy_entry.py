@@ -2,26 +2,14 @@
 member relays each step, and the resident later binds the phone to take the ticket over."""
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import texts
 from bot.models import ProxyEntry, Resident, Ticket
 from bot.privacy import erase_resident
+from tests.conftest import cards_to, count, texts_to
 
 PHONE = "13812345678"
-
-
-def texts_to(fake, platform, user):
-    return [c["json"]["text"]["content"] for c in fake.sent(platform, user) if c["json"]["msgtype"] == "text"]
-
-
-def cards_to(fake, user):
-    return [c["json"]["template_card"] for c in fake.sent("wecom", user) if c["json"]["msgtype"] == "template_card"]
-
-
-def count(bot, model):
-    with bot.db.session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_phone_entry_is_routed_relayed_and_later_bound(bot, people, fake, deliver):
