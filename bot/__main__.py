@@ -41,7 +41,10 @@ def _point_fake_at(app, host: str, port: int) -> None:
     """Dev: the fake platform's URLs follow the port actually served (make run PORT=8002)."""
     from urllib.parse import urlsplit, urlunsplit
 
+    from .config import follow_port
+
     bot = app.extensions["bot"]
+    follow_port(bot.cfg, host, port)   # dashboard / ticket page links too (#20)
     if not bot.cfg["dev"]["fake_platform"]:
         return
     here = f"{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"

@@ -440,3 +440,30 @@ def _validate_participation(cfg: dict) -> None:
             raise ConfigError(f"{dotted} must be a time like \"09:30\"")
     for key in ("notice_days", "followup_days", "max_candidates"):
         _number(cfg, f"council.{key}", 1)
+
+
+# -- #20: local addresses follow the port served ------------------------------------------------
+SHIPPED_PORT = 8000          # the port config.yaml's sample addresses and DEFAULTS name
+_FOLLOWING_URLS = (("dashboard", "base_url"), ("dashboard", "oauth_authorize_url"), ("ticket_page", "base_url"))
+
+
+def follow_port(cfg: dict, host: str, port: int) -> None:
+    """Links the bot hands out on this machine follow the port served (`make run PORT=8002`).
+
+    Only local addresses (127.0.0.1 / localhost) on the shipped port 8000 move; an address
+    set to any other host or port is the operator's and stays as written.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    if port == SHIPPED_PORT:
+        return
+    here = f"{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+    for section, key in _FOLLOWING_URLS:
+        url = str(cfg.get(section, {}).get(key) or "")
+        try:
+            parts = urlsplit(url)
+            local = parts.hostname in ("127.0.0.1", "localhost") and parts.port == SHIPPED_PORT
+        except ValueError:
+            continue
+        if local:
+            cfg[section][key] = urlunsplit(parts._replace(netloc=here))

@@ -78,6 +78,8 @@ class Flow:
     accepts: tuple = ("text", "voice")  # inbound kinds a step reads; events not listed go to handlers
     title: str = ""         # how the flow is named when asking whether to leave it
     cancelled: str = texts.CANCELLED
+    # (turn, state) -> Next/Retry/Finish or None: where 算了 / 取消 is itself an answer (#20)
+    on_cancel: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,9 @@ class FlowEngine:
             return [ctx.reply(texts.FLOW_SWITCH_ASK.format(current=flow.title or flow.name,
                                                            next=entry.title or entry.name))]
         if words.is_cancel(said):
+            answered = flow.on_cancel(turn, current) if flow.on_cancel is not None else None
+            if answered is not None:
+                return self._apply(ctx, flow, state, current, turn, answered)
             self._save_later(ctx, None)
             return [ctx.reply(flow.cancelled)]
         if words.is_back(said):

@@ -304,7 +304,8 @@ W_RESOLVE_PHOTOS = "如有办结照片，请在{minutes}分钟内直接发到这
 W_PHOTO_FORWARDED = "照片已收到，会转给居民（工单 {no}）。"
 W_PHOTO_NO_TICKET = "没有等待照片的工单，照片未转发。请先发送“办结 <编号> <说明>”，再在{minutes}分钟内发照片。"
 R_MERGED = "您的留言 {no} 与留言 {into} 反映的是同一件事，已合并办理；{into} 有进展会通知您。"
-R_CLOSED_UNRESOLVED = "您的留言 {no} 已关闭，未能解决。原因：{reason}\n如有疑问，可以再次留言。"
+R_CLOSED_UNRESOLVED = ("您的留言 {no} 已关闭，未能解决。原因：{reason}\n如有疑问，可以再次留言。"
+                       "对这样处理是否满意？可回复“满意”“基本满意”或“不满意”。")
 R_FOLLOW_ACCEPTED = "您关注的留言 {no} 已由党员{member}接单。"
 R_FOLLOW_REPLIED = "您关注的留言 {no} 有新答复：{text}"
 R_FOLLOW_RESOLVED = "您关注的留言 {no} 已办结：{summary}\n愿意评价可回复“评价 {no}”。"
@@ -335,6 +336,7 @@ PAGE_FOLLOWER_RATINGS = "关注者评价"
 PAGE_FORBIDDEN = "链接无效或已过期，请在企业微信中重新打开工单卡片，或发送“工单 <编号>”。"
 LIFECYCLE_EVENT_NAMES = {
     "merged": "合并到其他工单", "closed_unresolved": "未解决关闭", "follower_rated": "关注者评价",
+    "closure_rated": "居民对关闭的评价",
     "resolution_photo": "办结照片", "unfollowed": "取消关注", "merged_in": "并入重复工单",
 }
 EVENT_NAMES.update(LIFECYCLE_EVENT_NAMES)
@@ -592,3 +594,40 @@ PT_APPOINTMENT_DONE = "服务日接待 A{id}"          # the points ledger's rea
 UNIT_HOURS = "{value:g}小时"
 UNIT_PERCENT = "{value:g}%"
 CHAT_PUSH = "[推送] {text}"                       # the terminal chat shows a pushed message
+
+# -- #20 conversation and lifecycle defects found by playing --------------------------------
+# Modal particles dropped when a short answer is looked up: "还行吧" reads as "还行".
+TRAILING_PARTICLES = "吧啊呀哦噢啦呢嘛哈了"
+RATING_WORDS.update({
+    "一般般": "basic", "还行": "basic", "还好": "basic", "还凑合": "basic", "马马虎虎": "basic",
+    "过得去": "basic", "凑合吧": "basic", "也就那样": "basic", "基本解决": "basic", "差不多": "basic",
+    "不错": "satisfied", "挺好": "satisfied", "挺好的": "satisfied", "很不错": "satisfied",
+    "非常感谢": "satisfied", "太好了": "satisfied", "解决了": "satisfied", "已解决": "satisfied",
+    "不太满意": "unsatisfied", "不怎么样": "unsatisfied", "没解决": "unsatisfied", "没有解决": "unsatisfied",
+    "还没解决": "unsatisfied", "不行": "unsatisfied", "太慢了": "unsatisfied",
+})
+# Words that only say "heard you" (besides THANKS_WORDS); not 确认 / 提交 / 是, which answer a question.
+ACK_WORDS = ("好", "好的", "好吧", "嗯", "嗯嗯", "行", "可以", "没问题", "对", "对的", "ok", "收到", "知道了",
+             "明白", "明白了", "了解", "晓得了", "嗯呢", "哦", "噢", "好滴", "好嘞")
+LM_TEXT_NONSENSE = "没看懂这段文字。请用中文说清楚是什么问题，例如：“3号楼门口的路灯坏了一个星期”。"
+LM_OFFER_TAKEN = "好的，就用您刚才说的：“{text}”（回复“返回”可以修改或补充）。"
+LM_SUMMARY_FOOT = "回复“确认”提交，“返回”修改地点，“取消”放弃。"
+# Beside the resident's own similar ticket 确认 is not enough (they choose 关注 or 仍然提交);
+# beside a neighbour's, 确认 files their own ticket, and the question says so.
+LM_SUMMARY_DUP = LM_SUMMARY.replace(LM_SUMMARY_FOOT, "“返回”修改地点，“取消”放弃。")
+LM_SUMMARY_DUP_GRID = LM_SUMMARY.replace(LM_SUMMARY_FOOT, "回复“确认”提交为您自己的新留言，“返回”修改地点，“取消”放弃。")
+LM_DUP_CHOOSE = ("有一条相似的留言 {no}，请选择：回复“关注”跟进那一条（不重复提交），"
+                 "或回复“仍然提交”另建一条新留言。")
+RATE_ACK_ASK = "好的。留言 {no} 已办结，方便的话请评价：回复“满意”“基本满意”或“不满意”。"
+ACK_REPLY = "好的。还有需要随时发送“留言”，发送“查询”看进度，“帮助”查看更多。"
+RATE_CLOSED_ASK = ("如对这样处理有意见，可回复“满意”“基本满意”或“不满意”告诉我们，"
+                   "不满意会转给支部书记。")
+RATE_CLOSED_THANKS = "谢谢您的反馈，已记录。"
+RATE_CLOSED_UNSATISFIED = "已记录您的意见，并转给支部书记复核留言 {no} 的处理。"
+SECRETARY_CLOSED_UNSATISFIED = "【居民不满意】工单 {no} 作未解决关闭后，居民表示不满意，请复核。"
+W_NOTHING_PENDING = "没有进行中的操作，无需取消。发送“帮助”查看指令。"
+MY_LAST_REPLY = "最新答复：{text}"
+MY_LAST_RESOLVED = "办结说明：{text}"
+MY_LAST_CLOSED = "关闭原因：{text}"
+MY_NO_REPLY = "暂无答复"
+PAGE_DONE_PHOTOS = "办结照片"

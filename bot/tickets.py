@@ -210,9 +210,10 @@ class Similar:
 def _most_similar(session, conditions, text: str, threshold: float):
     rows = session.execute(select(Ticket.no, Ticket.status, Ticket.text).where(*conditions)
                            .order_by(Ticket.id.desc()).limit(DUPLICATE_CANDIDATES)).all()
-    scored = [(similarity(text, row.text), row) for row in rows]
-    score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
-    return best if best is not None and score >= threshold else None
+    # Of the tickets on the same thing, the first reported: a neighbour's later copy (filed with
+    # 仍然提交) is not the one to follow.
+    alike = [row for row in rows if similarity(text, row.text) >= threshold]
+    return alike[-1] if alike else None
 
 
 def find_duplicate(session: Session, resident: Resident, grid: Grid | None, text: str,
@@ -338,6 +339,18 @@ def follow_ticket(ctx, resident: Resident, ticket: Ticket) -> None:
     follow(ctx.session, ticket, resident, ctx.now)
 
 
+LAST_WORD_KINDS = {"replied": ("text", texts.MY_LAST_REPLY), "resolved": ("summary", texts.MY_LAST_RESOLVED),
+                   "closed_unresolved": ("reason", texts.MY_LAST_CLOSED)}
+
+
+def _last_word(event: TicketEvent | None) -> str:
+    """The line of 查询 that says what the resident was last told."""
+    if event is None:
+        return texts.MY_NO_REPLY
+    field, template = LAST_WORD_KINDS[event.kind]
+    return template.format(text=str((event.data or {}).get(field, ""))[:60])
+
+
 def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
     """The resident's open and recent tickets (status, masked assignee, last reply, due), then those followed."""
     from .talk.dates import plain
@@ -356,8 +369,9 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
     lines = [texts.MY_HEADER.format(n=len(rows))] if rows else []
     for t in rows:
         assignee = session.get(Member, t.assignee_id) if t.assignee_id else None
+        # The latest word to the resident: a reply, the 办结 summary or the reason it was closed.
         last = session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
-                                                        TicketEvent.kind == "replied")
+                                                        TicketEvent.kind.in_(list(LAST_WORD_KINDS)))
                               .order_by(TicketEvent.id.desc()).limit(1))
         if t.status == "waiting":
             due = "等待您补充信息（直接回复即可）"
@@ -371,7 +385,7 @@ def my_tickets_text(ctx, resident: Resident | None, limit: int = 5) -> str:
         lines.append(texts.MY_LINE.format(
             no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
             assignee=mask_name(assignee.name if assignee else None), due=due,
-            last=("最新答复：" + (last.data.get("text", "")[:60])) if last else "暂无答复"))
+            last=_last_word(last)))
     if followed:
         lines.append(texts.MY_FOLLOWED_HEADER.format(n=len(followed)))
     for t in followed:

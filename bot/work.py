@@ -218,8 +218,9 @@ def resolution_photo(ctx, member: Member, media_id: str) -> list[Reply]:
     minutes = photo_window_min(ctx.cfg)
     no = ctx.redis.get(kv.key(PHOTO_WAIT, member.userid))
     ticket = ticket_by_no(ctx.session, no) if no else None
+    # A resident who rates at once (rated / closed) must not cost the member the photo (#20).
     if ticket is None or not media_id or ticket.assignee_id != member.userid \
-            or ticket.status != TicketStatus.RESOLVED:
+            or ticket.status not in lifecycle.DONE:
         return [ctx.reply(texts.W_PHOTO_NO_TICKET.format(minutes=minutes))]
     record_event(ctx.session, ticket, "resolution_photo", _actor(member), ctx.now, media_id=media_id)
     resident = _resident(ctx, ticket)

@@ -9,5 +9,6 @@ ALL = (leave_message.FLOW, book_service.FLOW, rate.FLOW, ticket_action.FLOW, era
 def register_all(engine) -> None:
     """Registers every flow with the engine (at start-up, once)."""
     for flow in ALL:
+        interrupts.add_safety(flow)
         engine.register(flow)
     interrupts.register(engine)

@@ -3,14 +3,16 @@
 Residents: 查询 / 我的留言 / 我的数据 / 我的预约 (and the MY_TICKETS menu) are answered and the
 question asked again; following or scanning a grid's QR code binds the grid and the flow
 goes on (the place step then offers that grid); unfollowing ends the flow; a photo or a
-location a step cannot use is acknowledged. Members: a command ends a pending wait, with a
-line saying the words awaited were not sent.
+location a step cannot use is acknowledged; words describing a danger (gas, fire, electric
+shock …) get the safety advice at once, whatever the step, and the step then reads them as
+usual (`with_safety`). Members: a command ends a pending wait, with a line saying the words
+awaited were not sent.
 """
 from __future__ import annotations
 
 from bot import texts
-from bot.engine import Interrupt
-from bot.talk import words
+from bot.engine import Finish, Interrupt, Next, Retry, Step
+from bot.talk import safety, words
 
 RESIDENT_QUERY_WORDS = ("查询", "我的留言", "进度", "我的工单")
 MY_DATA_WORDS = ("我的数据", "我的信息")
@@ -63,6 +65,41 @@ def member(ctx, flow, current, turn) -> Interrupt | None:
     except Refused as refusal:
         replies = [ctx.reply(str(refusal))]
     return Interrupt([*replies, *dropped], end=True)
+
+
+def with_safety(handle):
+    """A resident's step that first gives safety advice for a danger the words describe (once per flow)."""
+    if getattr(handle, "gives_safety_advice", False):
+        return handle
+
+    def step(turn):
+        said = turn.inbound.text if turn.inbound.kind in ("text", "voice") else ""
+        advice = safety.advise_once(turn.ctx.cfg, turn.data, said) if said else []
+        outcome = handle(turn)
+        if not advice:
+            return outcome
+        if isinstance(outcome, Retry):
+            return Retry("\n\n".join([*advice, outcome.hint]))
+        told = " ".join(str(getattr(r, "body", {}).get("content", "")) for r in
+                        getattr(outcome, "replies", ()))
+        first = [turn.reply(a) for a in advice if a not in told]
+        if isinstance(outcome, Next):
+            return Next(outcome.state, [*first, *outcome.replies])
+        if isinstance(outcome, Finish):
+            return Finish([*first, *outcome.replies])
+        return outcome
+
+    step.gives_safety_advice = True
+    step.__doc__ = handle.__doc__
+    return step
+
+
+def add_safety(flow) -> None:
+    """Every step of a resident's flow gives safety advice at once (see with_safety)."""
+    if flow.channel != "wechat":
+        return
+    for state, step in list(flow.steps.items()):
+        flow.steps[state] = Step(ask=step.ask, handle=with_safety(step.handle))
 
 
 def register(engine) -> None:

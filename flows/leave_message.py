@@ -50,7 +50,11 @@ def _over_daily_limit(turn) -> str | None:
 
 
 def start(turn):
-    """Refuses unsubscribed or over-limit residents; takes up a text offered a moment ago."""
+    """Refuses unsubscribed or over-limit residents; files a text offered a moment ago with its words.
+
+    The offered words are the description (its safety advice was given with the offer), so
+    only what is still missing is asked: the place, unless the resident's grid is known.
+    """
     resident = turn.ctx.resident()
     if resident is None or not resident.subscribed:
         return Finish([turn.reply(texts.LM_NOT_SUBSCRIBED)])
@@ -58,10 +62,19 @@ def start(turn):
     if refusal:
         return Finish([turn.reply(refusal)])
     offered = turn.ctx.redis.get(offer_key(resident.openid))
+    if isinstance(offered, bytes):
+        offered = offered.decode("utf-8")
     if offered:
-        # The offered text starts the description step, shown with 用这段 / 重新描述.
         turn.ctx.after_commit.append(lambda: turn.ctx.redis.delete(offer_key(resident.openid)))
         turn.data["text"] = offered
+        turn.data["advised"] = [kind for kind, _ in safety.kinds_in(turn.ctx.cfg, offered)]
+        # 返回 still leads back through the photo and description steps.
+        turn.state["history"] = [S.AWAIT_TEXT.value, S.AWAIT_PHOTOS.value]
+        taken = [turn.reply(texts.LM_OFFER_TAKEN.format(text=_preview(offered)))]
+        if _bound_grid(turn) is not None:
+            turn.state["history"].append(S.AWAIT_PLACE.value)
+            return Next(S.AWAIT_CONFIRM, taken)
+        return Next(S.AWAIT_PLACE, taken)
     return None
 
 
@@ -103,7 +116,7 @@ def _add_text(turn, said: str) -> str | None:
 def validate_text(raw: str, opts: dict) -> str | None:
     """A description worth a ticket: some words, not too short, not too long."""
     text = raw.strip()
-    if not text or not is_meaningful(text):
+    if not text or not is_meaningful(text) or not words.looks_like_words(text):
         return None
     if len(text) < int(opts["min_chars"]) or len(text) > int(opts["max_chars"]):
         return None
@@ -117,6 +130,8 @@ def text_hint(raw: str, opts: dict) -> str:
         return texts.LM_TEXT_EMPTY
     if len(text) > int(opts["max_chars"]):
         return texts.LM_TEXT_TOO_LONG.format(n=len(text), max=opts["max_chars"])
+    if not words.looks_like_words(text):
+        return texts.LM_TEXT_NONSENSE
     return texts.LM_TEXT_TOO_SHORT.format(min=opts["min_chars"])
 
 
@@ -151,6 +166,8 @@ def handle_text(turn):
             return Retry(texts.LM_ASK_MORE)
         if not is_meaningful(said):
             return Retry(texts.LM_TEXT_EMPTY)
+        if not words.looks_like_words(said):
+            return Retry(texts.LM_TEXT_NONSENSE)
         full = _add_text(turn, said)
         return Retry(full or texts.LM_TEXT_ADDED + ask_text(turn))
     text = validate_text(said, _opts(turn))
@@ -185,7 +202,7 @@ def handle_photos(turn):
     if said in texts.ADD_TEXT_WORDS:
         return Next(S.AWAIT_TEXT)
     if inbound.kind in ("text", "voice") and is_meaningful(said) and len(said) >= int(_opts(turn)["min_chars"]) \
-            and not words.is_answer_word(said):
+            and not words.is_answer_word(said) and words.looks_like_words(said):
         # Words at the photo step explain the problem further: they join the description.
         full = _add_text(turn, said)
         return Retry(full or texts.LM_TEXT_ADDED_AT_PHOTOS + texts.LM_PHOTO_HINT)
@@ -207,9 +224,21 @@ def ask_place(turn):
     return texts.LM_ASK_PLACE
 
 
+def _late_photo(turn) -> str:
+    """A photo sent after the photo step is kept with the others (up to the limit)."""
+    photos = turn.data.setdefault("photos", [])
+    media_id = turn.inbound.fields.get("MediaId")
+    if media_id and len(photos) < int(_opts(turn)["max_photos"]):
+        photos.append(media_id)
+        return texts.LM_PHOTO_EARLY.format(n=len(photos))
+    return texts.LM_PHOTO_FULL.format(n=len(photos)) if media_id else texts.LM_PHOTO_HINT
+
+
 def handle_place(turn):
     """Takes a shared location, a typed address, or 不变 for the bound grid."""
     inbound, data = turn.inbound, turn.data
+    if inbound.kind == "image":
+        return Retry(_late_photo(turn) + "\n" + ask_place(turn))
     for key in ("lat", "lng", "address", "label"):
         data.pop(key, None)
     if inbound.kind == "location":
@@ -251,20 +280,22 @@ def ask_confirm(turn):
     found = assess(ctx.bot, ctx.session, resident, draft)
     dup = find_duplicate(ctx.session, resident, found.grid, draft.text, ctx.now)
     turn.data["duplicate"] = dup.no if dup else None
-    notice = ""
+    notice, summary_text = "", texts.LM_SUMMARY
     if dup:
         template = texts.LM_DUP_OWN if dup.whose == "own" else texts.LM_DUP_GRID
         notice = template.format(no=dup.no, status=texts.STATUS_NAMES.get(dup.status, dup.status))
+        summary_text = texts.LM_SUMMARY_DUP if dup.whose == "own" else texts.LM_SUMMARY_DUP_GRID
+        turn.data["duplicate_own"] = dup.whose == "own"
     if found.priority == "urgent":
         notice = texts.LM_SUMMARY_URGENT + notice
     place = draft.address or (f"{found.grid.community}{found.grid.name}" if found.grid else "未说明")
     if draft.lat is not None and not draft.address:
         place = f"已发送的位置（{found.grid.name if found.grid else '未匹配到网格'}）"
     preview = draft.text if len(draft.text) <= 80 else draft.text[:80] + "…"
-    summary = texts.LM_SUMMARY.format(text=preview, photos=len(draft.photos), place=place,
+    summary = summary_text.format(text=preview, photos=len(draft.photos), place=place,
                                       category=found.category, response_h=_hours(found.response_h),
                                       reply_h=_hours(found.reply_h), duplicate=notice)
-    advice = safety.advice_for(ctx.cfg, draft.text)
+    advice = safety.advise_once(ctx.cfg, turn.data, draft.text)   # unless given as it was typed
     return [*(turn.reply(a) for a in advice), turn.reply(summary)]
 
 
@@ -277,6 +308,8 @@ def handle_confirm(turn):
     ctx = turn.ctx
     if turn.inbound.kind == "location":
         return handle_place(turn)      # a place shared at the end replaces the one given
+    if turn.inbound.kind == "image":
+        return Next(S.AWAIT_CONFIRM, [turn.reply(_late_photo(turn))])
     said = turn.inbound.text
     resident = ctx.resident()
     made = ticket_of_draft(ctx.session, turn.data.get("draft_id"))
@@ -287,8 +320,12 @@ def handle_confirm(turn):
         ticket = ticket_by_no(ctx.session, duplicate)
         follow_ticket(ctx, resident, ticket)
         return Finish([turn.reply(texts.LM_FOLLOWED.format(no=ticket.no))])
+    if duplicate and turn.data.get("duplicate_own") and words.normalise(said) not in texts.SUBMIT_ANYWAY_WORDS \
+            and words.is_yes(said):
+        # Beside a similar ticket 确认 could mean either: the resident chooses in so many words.
+        return Retry(texts.LM_DUP_CHOOSE.format(no=duplicate))
     if not words.is_yes(said) and said not in texts.SUBMIT_ANYWAY_WORDS:
-        if turn.inbound.kind in ("text", "voice") and is_meaningful(said) \
+        if turn.inbound.kind in ("text", "voice") and is_meaningful(said) and words.looks_like_words(said) \
                 and len(said) >= int(_opts(turn)["min_chars"]) and not words.is_answer_word(said):
             # More words about the problem join the description; the summary is shown again.
             full = _add_text(turn, said)

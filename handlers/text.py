@@ -7,7 +7,7 @@ from bot import texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful, words_in
 from bot.participation import commands as participation
-from bot.talk import words
+from bot.talk import safety, words
 from bot.tickets import my_tickets_text, when
 from flows import book_service, rate
 from flows.leave_message import offer_key
@@ -34,9 +34,11 @@ def read_text(ctx, said: str):
     short = words.normalise(said)
     code = words.rating_code(short)
     if code is not None:
-        waiting = rate.waiting_ticket(ctx, ctx.resident())
-        if waiting is not None:
+        waiting = rate.to_rate(ctx, ctx.resident())
+        if waiting is not None and waiting.status == "resolved":
             return rate.rate_now(ctx, waiting, code)
+        if waiting is not None:   # closed unresolved: how the resident takes it, no comment asked
+            return rate.rate_now_closed(ctx, waiting, code)
     if short in MY_DATA_WORDS:
         return [ctx.reply(my_data_text(ctx, ctx.resident()) + texts.MY_DATA_BIND_HINT)]   # #15 绑定手机
     if short in MY_TICKETS_WORDS:
@@ -45,12 +47,17 @@ def read_text(ctx, said: str):
         return [ctx.reply(texts.RESIDENT_MENU)]
     if words.is_greeting(short):
         return [ctx.reply(texts.GREETING_REPLY)]
-    if words.is_thanks(short):
-        return [ctx.reply(texts.THANKS_REPLY)]
-    waiting = work.waiting_for(ctx.session, ctx.resident())
-    if waiting is not None and is_meaningful(said):
-        return work.answer_question(ctx, ctx.resident(), waiting, said)
-    return offer(ctx, said) or [ctx.reply(texts.RESIDENT_HINT)]
+    asked = work.waiting_for(ctx.session, ctx.resident())
+    if words.is_thanks(short) or (words.is_ack(short) and asked is None):
+        # 好的 / 嗯 / 谢谢 after a push: a resolved ticket is asked about once more, else acknowledged.
+        resolved = rate.waiting_ticket(ctx, ctx.resident())
+        if resolved is not None:
+            return [ctx.reply(texts.RATE_ACK_ASK.format(no=resolved.no))]
+        return [ctx.reply(texts.THANKS_REPLY if words.is_thanks(short) else texts.ACK_REPLY)]
+    if asked is not None and is_meaningful(said):
+        return work.answer_question(ctx, ctx.resident(), asked, said)
+    advice = [ctx.reply(a) for a in safety.advice_for(ctx.cfg, said)]   # at once, before anything else
+    return [*advice, *(offer(ctx, said) or [ctx.reply(texts.RESIDENT_HINT)])]
 
 
 def offer(ctx, said: str):
@@ -61,7 +68,7 @@ def offer(ctx, said: str):
     """
     opts = ctx.cfg["leave_message"]
     limit = int(opts["max_chars"])
-    if not is_meaningful(said) or words.is_answer_word(said):
+    if not is_meaningful(said) or words.is_answer_word(said) or not words.looks_like_words(said):
         return None
     key = offer_key(ctx.inbound.user)
     pending = ctx.redis.get(key)

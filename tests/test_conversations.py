@@ -82,7 +82,11 @@ def test_2_an_offered_description_grows_and_can_be_used_redone_or_gone_back_to(b
         ("o-carol", "subscribes", "grid-g1", None),
         ("o-carol", "says", LEAK, ("看起来", "回复“留言”")),
         ("o-carol", "says", "已经两天了", ("已补充", "已经两天了", "!没太明白")),
-        ("o-carol", "taps", "LEAVE_MESSAGE", ("目前的描述", "天花板都泡坏了", "已经两天了", "用这段", "重新描述")),
+        # #20: 留言 files the words already given; 返回 leads back to photos and the description.
+        ("o-carol", "taps", "LEAVE_MESSAGE", ("就用您刚才说的", "天花板都泡坏了", "已经两天了", "请核对")),
+        ("o-carol", "says", "返回", "问题发生在哪里"),
+        ("o-carol", "says", "返回", "如有现场照片"),
+        ("o-carol", "says", "返回", ("目前的描述", "已经两天了", "用这段", "重新描述")),
         ("o-carol", "says", "物业说不归他们管", ("已补充", "物业说不归他们管")),
         ("o-carol", "says", "用这段", "如有现场照片"),
         ("o-carol", "says", "返回", ("目前的描述", "物业说不归他们管")),
@@ -164,8 +168,8 @@ def test_4_a_short_urgent_complaint_is_offered_greetings_get_a_short_answer(bot,
         ("o-gao", "says", "在吗", (texts.GREETING_REPLY, "!没太明白")),
         ("o-gao", "says", "你好！", texts.GREETING_REPLY),
         ("o-gao", "says", "我家楼上漏水了", ("紧急", "我家楼上漏水了", "回复“留言”", "!没太明白")),
-        ("o-gao", "says", "留言", ("目前的描述", "我家楼上漏水了")),
-        ("o-gao", "says", "用这段", "如有现场照片"),
+        ("o-gao", "says", "留言", ("就用您刚才说的", "我家楼上漏水了", "请核对", "紧急")),   # #20: no re-asking
+        ("o-gao", "says", "确认", "留言已提交"),
     ])
 
 
@@ -244,12 +248,12 @@ def test_6_last_digits_and_full_width_numbers_find_the_ticket(bot, conversation,
 def test_7_a_gas_leak_gets_safety_advice_before_the_summary(bot, conversation):
     conversation.play([
         ("o-mei", "subscribes", "grid-g2", None), ("o-mei", "says", "留言", None),
-        ("o-mei", "says", "楼道里有很浓的燃气味，可能漏气了", None),
+        # #20: the advice comes as the danger is described, not only at the summary.
+        ("o-mei", "says", "楼道里有很浓的燃气味，可能漏气了", ("燃气总阀", "119", "如有现场照片")),
         ("o-mei", "says", "跳过", None),
     ])
     summary = conversation._do("o-mei", "says", "不变")
-    assert "燃气总阀" in summary and "119" in summary and texts.LM_SUMMARY_URGENT in summary
-    assert summary.index("【安全提示】") < summary.index("请核对您的留言")
+    assert "燃气总阀" not in summary and texts.LM_SUMMARY_URGENT in summary     # told once
     created = conversation._do("o-mei", "says", "确认")
     assert "今天（11月20日）下午前响应" in created and ":" not in created
 

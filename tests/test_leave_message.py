@@ -266,7 +266,8 @@ def test_daily_limit_refuses_politely(bot, people, settings):
     bot.cfg["leave_message"]["max_tickets_per_day"] = 2
     sam = people.resident("o-sam")
     for n in range(2):
-        for said in ("留言", f"第{n}个问题：电梯经常停在{n}楼不动", "跳过", "幸福里社区3号楼", "确认"):
+        # The second is like the first (the resident's own): 提交 files it anyway (#20).
+        for said in ("留言", f"第{n}个问题：电梯经常停在{n}楼不动", "跳过", "幸福里社区3号楼", "提交"):
             sam.says(said)
     assert sam.says("留言") == texts.LM_RATE_LIMITED.format(n=2)
     assert len(tickets(bot)) == 2
@@ -276,9 +277,8 @@ def test_long_free_text_is_offered_and_taken_up_by_留言(bot, people):
     tom = people.resident("o-tom")
     offer = tom.says(TEXT)
     assert offer.startswith("看起来您在反映一个问题")
-    assert tom.says("留言") == texts.LM_ASK_TEXT_DRAFT.format(text=TEXT)
-    assert tom.says("用这段") == texts.LM_ASK_PHOTOS.format(max=3)
-    tom.says("跳过")
+    # #20: 留言 files the words given and asks only what is missing (no grid: the place).
+    assert tom.says("留言") == texts.LM_OFFER_TAKEN.format(text=TEXT) + "\n\n" + texts.LM_ASK_PLACE
     assert TEXT[:20] in tom.says("幸福里社区3号楼")
 
 

@@ -113,9 +113,9 @@ def test_cancelling_the_consent_question_publishes_nothing(bot, people, client):
     gina = people.resident("o-gina")
     gina.says("满意")
     assert gina.says("跳过") == texts.RATE_SKIPPED + "\n\n" + texts.CONSENT_ASK
-    assert gina.says("取消") == texts.CANCELLED
+    assert gina.says("取消") == texts.CONSENT_NO           # #20: 取消 / 算了 here is 不同意, said as such
     assert gina.says("同意") != texts.CONSENT_YES          # the question is over
     with bot.db.session() as session:
-        assert session.scalar(select(Publicity.consent)) is None
+        assert session.scalar(select(Publicity.consent)) is False
     assert "已更换路灯" not in client.get("/public/b1").get_data(as_text=True)
     assert people.member("sec01").says(f"恢复公示 {no}") == texts.PUB_NO_CONSENT.format(no=no)

@@ -103,6 +103,8 @@ def ticket_page(no: str):
                                  .order_by(TicketEvent.id)).all()
         names = member_names(session)
         history = [{"at": local_time(e.at, bot.tz), "what": event_line(e, full, names)} for e in events]
+        done_photos = [{"n": i, "url": f"/t/{quote(no)}/done/{event_id}?{query}"}
+                       for i, event_id in enumerate(_resolution_photo_ids(session, ticket), start=1)]
         ratings = session.scalars(select(TicketFollower.rating).where(
             TicketFollower.ticket_id == ticket.id, TicketFollower.rating.is_not(None))).all()
         return render_template(
@@ -111,6 +113,7 @@ def ticket_page(no: str):
             category=f"{ticket.category}｜{department.name if department else '—'}",
             assignee=assignee.name if assignee else "—", place=place,
             text=mask_pii(ticket.text, keep_address=full), photos=photos, history=history,
+            done_photos=done_photos,
             maps=map_links(ticket.lat, ticket.lng, place) if ticket.lat is not None else None,
             follower_ratings=[texts.RATING_NAMES.get(r, r) for r in ratings])
 
@@ -129,5 +132,44 @@ def ticket_photo(no: str, n: int):
         root = os.path.realpath(os.path.join(bot.cfg["data_dir"], "media"))
         path = os.path.realpath(os.path.join(bot.cfg["data_dir"], photos[n - 1]["path"]))
         if not path.startswith(root + os.sep) or not os.path.exists(path):
+            return Response(status=404)
+        return send_file(path, mimetype="image/jpeg", max_age=0)
+
+
+def _resolution_photo_ids(session, ticket) -> list[int]:
+    """The events of the photos members sent after 办结, in order."""
+    return list(session.scalars(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolution_photo").order_by(TicketEvent.id)))
+
+
+def resolution_photo_file(bot, ticket, event) -> str | None:
+    """The local file of a member's resolution photo: fetched from WeCom once, then kept with the ticket."""
+    from ..errors import PlatformError
+    folder = os.path.join(bot.cfg["data_dir"], "media", ticket.no)
+    path = os.path.join(folder, f"resolution-{event.id}.jpg")
+    if not os.path.exists(path):
+        try:
+            data = bot.platform.clients["wecom"].download_media((event.data or {}).get("media_id", ""))
+        except PlatformError:
+            return None
+        os.makedirs(folder, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    return path
+
+
+@bp.get("/t/<no>/done/<int:event_id>")
+def ticket_resolution_photo(no: str, event_id: int):
+    """A member's photo of the finished work, for the same signed link."""
+    bot = current_app.extensions["bot"]
+    with bot.db.session() as session:
+        found = _check(session, bot, no)
+        if found is None:
+            return _forbidden()
+        event = session.get(TicketEvent, event_id)
+        if event is None or event.ticket_id != found[0].id or event.kind != "resolution_photo":
+            return Response(status=404)
+        path = resolution_photo_file(bot, found[0], event)
+        if path is None:
             return Response(status=404)
         return send_file(path, mimetype="image/jpeg", max_age=0)

@@ -1,14 +1,13 @@
 """The public 公示 page of a branch's communities (no login, no personal data) and /api/v1/cases."""
 from __future__ import annotations
 
-import os
 import re
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
 from sqlalchemy import select
 
 from .. import texts
-from ..errors import PlatformError
+from ..lifecycle.page import resolution_photo_file
 from ..models import Branch, Case, CouncilMeeting, CouncilTopic, Grid, Member, Publicity, Ticket, TicketEvent
 from ..privacy import mask_pii
 from ..tickets import local_time
@@ -105,16 +104,9 @@ def public_photo(branch_id: str, event_id: int):
             else None
         if ticket is None or ticket.branch_id != branch_id or not publicity.is_published(session, ticket):
             return Response(status=404)
-        folder = os.path.join(bot.cfg["data_dir"], "media", ticket.no)
-        path = os.path.join(folder, f"resolution-{event.id}.jpg")
-        if not os.path.exists(path):
-            try:
-                data = bot.platform.clients["wecom"].download_media((event.data or {}).get("media_id", ""))
-            except PlatformError:
-                return Response(status=404)
-            os.makedirs(folder, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
+        path = resolution_photo_file(bot, ticket, event)
+        if path is None:
+            return Response(status=404)
         return send_file(path, mimetype="image/jpeg", max_age=0)
 
 

@@ -8,17 +8,30 @@ from __future__ import annotations
 from bot import texts
 
 
-def advice_for(cfg: dict, text: str) -> list[str]:
-    """The advice for each kind of danger the text mentions, in config order, each once."""
+def kinds_in(cfg: dict, text: str) -> list[tuple[str, str]]:
+    """(kind, advice) for each kind of danger the text mentions, in config order, each advice once."""
     rules = cfg.get("safety") or {}
     overrides = rules.get("advice") or {}
-    found = []
+    found: list[tuple[str, str]] = []
     for kind, kind_words in (rules.get("words") or {}).items():
-        if any(w and w in text for w in kind_words or ()):
+        if any(w and w in (text or "") for w in kind_words or ()):
             advice = overrides.get(kind) or texts.SAFETY_ADVICE.get(kind)
-            if advice and advice not in found:
-                found.append(advice)
+            if advice and advice not in [a for _, a in found]:
+                found.append((kind, advice))
     return found
+
+
+def advice_for(cfg: dict, text: str) -> list[str]:
+    """The advice for each kind of danger the text mentions, in config order, each once."""
+    return [advice for _, advice in kinds_in(cfg, text)]
+
+
+def advise_once(cfg: dict, data: dict, text: str) -> list[str]:
+    """Advice for dangers in `text` not yet given in this conversation (remembered in `data`)."""
+    given = data.setdefault("advised", [])
+    fresh = [(kind, advice) for kind, advice in kinds_in(cfg, text) if kind not in given]
+    given.extend(kind for kind, _ in fresh)
+    return [advice for _, advice in fresh]
 
 
 def check(cfg: dict) -> str | None:

@@ -1,6 +1,7 @@
 """Reading short answers: one normalisation, one synonyms table per answer kind (bot/texts.py)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from bot import texts
@@ -62,9 +63,40 @@ def is_thanks(raw) -> bool:
 
 
 def rating_code(raw) -> str | None:
-    """满意 / 五星 / ５ / 很差 … as the rating code: satisfied, basic or unsatisfied."""
+    """满意 / 五星 / ５ / 很差 / 还行吧 / 一般般 … as the rating code: satisfied, basic or unsatisfied."""
     said = normalise(raw)
-    return texts.RATING_WORDS.get(said) or texts.RATING_WORDS.get(said.lower())
+    for form in (said, said.lower(), said.rstrip(texts.TRAILING_PARTICLES)):
+        code = texts.RATING_WORDS.get(form)
+        if code:
+            return code
+    return None
+
+
+def is_ack(raw) -> bool:
+    """好的 / 嗯 / 收到 / 知道了 / 谢谢 …: the resident heard, and asks nothing."""
+    said = normalise(raw)
+    return is_thanks(said) or said.lower() in texts.ACK_WORDS \
+        or said.rstrip(texts.TRAILING_PARTICLES) in texts.ACK_WORDS
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_VOWELS = set("aeiouAEIOU")
+
+
+def looks_like_words(raw) -> bool:
+    """Whether a description reads as words, not keyboard mash ("asdfgh", "啊啊啊啊", "111111").
+
+    Chinese needs at least two different characters; text without Chinese needs a few words
+    with vowels (a resident writing in pinyin or English), not one run of letters or digits.
+    """
+    text = unicodedata.normalize("NFKC", raw or "")
+    han = _HAN.findall(text)
+    if len(han) >= 2:
+        return len(set(han)) >= 2
+    latin = [w for w in _LATIN_WORD.findall(text) if len(w) > 1]
+    voiced = [w for w in latin if _VOWELS & set(w) and len(set(w.lower())) > 1]
+    return len(voiced) >= 3 or (bool(han) and len(voiced) >= 1)
 
 
 def is_answer_word(raw) -> bool:
