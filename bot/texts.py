@@ -615,7 +615,8 @@ LM_SUMMARY_FOOT = "回复“确认”提交，“返回”修改地点，“取�
 # Beside the resident's own similar ticket 确认 is not enough (they choose 关注 or 仍然提交);
 # beside a neighbour's, 确认 files their own ticket, and the question says so.
 LM_SUMMARY_DUP = LM_SUMMARY.replace(LM_SUMMARY_FOOT, "“返回”修改地点，“取消”放弃。")
-LM_SUMMARY_DUP_GRID = LM_SUMMARY.replace(LM_SUMMARY_FOOT, "回复“确认”提交为您自己的新留言，“返回”修改地点，“取消”放弃。")
+LM_SUMMARY_DUP_GRID = LM_SUMMARY.replace(LM_SUMMARY_FOOT,
+                                         "回复“确认”提交为您自己的新留言，“返回”修改地点，“取消”放弃。")
 LM_DUP_CHOOSE = ("有一条相似的留言 {no}，请选择：回复“关注”跟进那一条（不重复提交），"
                  "或回复“仍然提交”另建一条新留言。")
 RATE_ACK_ASK = "好的。留言 {no} 已办结，方便的话请评价：回复“满意”“基本满意”或“不满意”。"
