@@ -632,3 +632,15 @@ MY_LAST_RESOLVED = "办结说明：{text}"
 MY_LAST_CLOSED = "关闭原因：{text}"
 MY_NO_REPLY = "暂无答复"
 PAGE_DONE_PHOTOS = "办结照片"
+# Words that make a short idle message a problem worth offering as a ticket (besides nlp.urgent_words).
+PROBLEM_WORDS = ("坏了", "坏掉", "不亮", "漏水", "渗水", "堵了", "堵塞", "停水", "停电", "没水", "没电", "噪音",
+                 "太吵", "很吵", "扰民", "垃圾", "很臭", "异味", "乱停", "占道", "没人管", "没人修",
+                 "破损", "塌了", "脱落", "积水", "漏电", "乱扔", "违建", "欠薪")
+# A resident asking how their ticket goes: answered with 查询.
+PROGRESS_WORDS = ("什么时候修", "什么时候来", "什么时候处理", "什么时候解决", "修好了吗", "处理了吗", "怎么样了",
+                  "有进展吗", "进展如何", "到哪一步了", "还没修", "还没人来", "还没处理")
+R_NOTHING_PENDING = "现在没有进行中的操作。需要时发送“留言”“预约”或“查询”。"
+W_ACK = "好的。发送“我的工单”查看待办，“帮助”查看指令。"
+FLOW_FINISH_FIRST = "您正在{flow}。要评价其他留言，请先发送“取消”结束{flow}，再发送“评价 编号”。"
+# More ways to say no to 公示 (#15's table, extended).
+CONSENT_NO_WORDS = CONSENT_NO_WORDS + ("不用了", "不了", "不必了", "别公示", "不要公示", "不想公示", "不愿意")

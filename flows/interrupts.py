@@ -36,6 +36,8 @@ def resident(ctx, flow, current, turn) -> Interrupt | None:
     if kind in ("image", "location") and kind not in flow.accepts:
         return Interrupt([ctx.reply(texts.KIND_NOT_NOW.format(flow=flow.title or flow.name))])
     said = words.normalise(inbound.text)
+    if text.RATE_NO.match(said):   # 评价 <no> is no description: finish this first (#20)
+        return Interrupt([ctx.reply(texts.FLOW_FINISH_FIRST.format(flow=flow.title or flow.name))])
     if said in RESIDENT_QUERY_WORDS:
         return Interrupt([ctx.reply(my_tickets_text(ctx, ctx.resident()))])
     if said in MY_DATA_WORDS:

@@ -40,6 +40,18 @@ def closed_waiting(ctx, resident) -> Ticket | None:
                               .order_by(Ticket.closed_at.desc(), Ticket.id.desc()).limit(1))
 
 
+def followed_waiting(ctx, resident) -> Ticket | None:
+    """A finished ticket the resident follows and has not rated (they were told "愿意评价可回复…")."""
+    from bot.models import TicketFollower
+    if resident is None:
+        return None
+    since = ctx.now - timedelta(days=float(ctx.cfg["rating"]["expire_days"]))
+    return ctx.session.scalar(select(Ticket).join(TicketFollower, TicketFollower.ticket_id == Ticket.id).where(
+        TicketFollower.resident_id == resident.id, TicketFollower.rating.is_(None),
+        Ticket.status.in_(tuple(DONE)), Ticket.resolved_at >= since)
+        .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
+
+
 def to_rate(ctx, resident) -> Ticket | None:
     """The ticket a rating word is about: the latest resolved one, else one closed unresolved lately."""
     return waiting_ticket(ctx, resident) or closed_waiting(ctx, resident)
@@ -122,8 +134,8 @@ def rate_now(ctx, ticket: Ticket, code: str) -> list:
     return [*replies, *ctx.bot.engine.begin(ctx, FLOW.name, S.AWAIT_COMMENT, {"no": ticket.no})]
 
 
-def rate_now_closed(ctx, ticket: Ticket, code: str) -> list:
-    """A rating word about a ticket closed unresolved: recorded once, no comment asked."""
+def rate_once(ctx, ticket: Ticket, code: str) -> list:
+    """A rating word recorded once with no comment asked: a ticket closed unresolved, or one followed."""
     return _record(ctx, ticket, code) or [ctx.reply(texts.RATE_NOTHING)]
 
 

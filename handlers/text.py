@@ -38,11 +38,16 @@ def read_text(ctx, said: str):
         if waiting is not None and waiting.status == "resolved":
             return rate.rate_now(ctx, waiting, code)
         if waiting is not None:   # closed unresolved: how the resident takes it, no comment asked
-            return rate.rate_now_closed(ctx, waiting, code)
+            return rate.rate_once(ctx, waiting, code)
+        followed = rate.followed_waiting(ctx, ctx.resident())
+        if followed is not None:  # a neighbour answering the follower's 办结 notice
+            return rate.rate_once(ctx, followed, code)
     if short in MY_DATA_WORDS:
         return [ctx.reply(my_data_text(ctx, ctx.resident()) + texts.MY_DATA_BIND_HINT)]   # #15 绑定手机
-    if short in MY_TICKETS_WORDS:
+    if short in MY_TICKETS_WORDS or (any(w in said for w in texts.PROGRESS_WORDS) and len(said) <= 30):
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
+    if words.is_cancel(short) or words.is_back(short):
+        return [ctx.reply(texts.R_NOTHING_PENDING)]
     if words.is_help(short):
         return [ctx.reply(texts.RESIDENT_MENU)]
     if words.is_greeting(short):
@@ -75,10 +80,11 @@ def offer(ctx, said: str):
     if isinstance(pending, bytes):
         pending = pending.decode("utf-8")
     urgent = words_in(said, ctx.cfg["nlp"]["urgent_words"])
+    problem = len(said.strip()) >= int(opts["min_chars"]) and words_in(said, texts.PROBLEM_WORDS)
     if pending:
         text = (pending + "\n" + said.strip())[:limit]
         template = texts.LM_OFFER_MORE
-    elif len(said) >= int(opts["offer_ticket_chars"]) or urgent:
+    elif len(said) >= int(opts["offer_ticket_chars"]) or urgent or problem:
         text = said.strip()[:limit]
         template = texts.LM_OFFER_URGENT if urgent else texts.LM_OFFER
     else:

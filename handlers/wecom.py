@@ -40,6 +40,8 @@ def run_command(ctx, member, said: str):
         return [ctx.reply(texts.MEMBER_MENU)]
     if words.is_cancel(said) or words.is_back(said):
         return [ctx.reply(texts.W_NOTHING_PENDING)]   # a flow in progress answers 取消 itself
+    if words.is_ack(said) and not words.is_thanks(said):
+        return [ctx.reply(texts.W_ACK)]
     if words.is_greeting(said) or words.is_thanks(said):
         return [ctx.reply(texts.MEMBER_GREETING)]
     if said == "签到":

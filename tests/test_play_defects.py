@@ -233,3 +233,33 @@ def test_8_a_resolution_photo_after_a_quick_rating_is_on_the_ticket_page_and_the
     assert got.status_code == 200 and got.mimetype == "image/jpeg" and got.data
     public = client.get("/public/b1").get_data(as_text=True)
     assert "/public/b1/photo/" in public
+
+
+# -- found playing this session ---------------------------------------------------------------
+
+def test_more_everyday_words_found_playing(bot, conversation):
+    conversation.play([
+        ("o-la", "subscribes", "grid-g1", None),
+        ("o-la", "says", "取消", texts.R_NOTHING_PENDING),                    # nothing to cancel: one line
+        ("o-la", "says", "路灯坏了", ("回复“留言”", "!没太明白")),               # a short problem is offered
+        ("o-la", "says", "留言", "请核对"),
+        ("o-la", "says", "确认", "留言已提交"),
+        ("o-la", "says", "什么时候修好", ("您的留言", "{no}", "!没太明白")),      # asking how it goes
+        ("pm01", "says", "好的", (texts.W_ACK, "!党员工作台可用指令")),
+        # A neighbour follows it, and answers the follower's 办结 notice with a plain 满意.
+        *files("o-lb", text="小区路灯坏了好几天了，晚上出门不方便")[:-1],
+        ("o-lb", "says", "关注", "已为您关注"),
+        ("pm01", "says", "办结 {no} 已更换灯泡", "已办结"),
+        ("o-lb", "hears", None, "愿意评价"),
+        ("o-lb", "says", "满意", texts.RATE_FOLLOWER_THANKS),
+        # 评价 <no> in the middle of 留言 is not a description.
+        ("o-lb", "says", "留言", texts.LM_ASK_TEXT),
+        ("o-lb", "says", "评价 {no}", ("请先发送“取消”", texts.LM_ASK_TEXT)),
+        ("o-lb", "says", "取消", texts.CANCELLED),
+        # 不用了 at 公示 is a no.
+        ("o-la", "says", "满意", texts.RATE_ASK_COMMENT),
+        ("o-la", "says", "没有", texts.CONSENT_ASK),
+        ("o-la", "says", "不用了", texts.CONSENT_NO),
+    ])
+    with bot.db.session() as session:
+        assert session.scalar(select(Publicity.consent)) is False
