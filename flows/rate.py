@@ -109,7 +109,8 @@ def _rate_closure(ctx, resident, ticket: Ticket, code: str) -> list | None:
     """How the resident takes a ticket closed unresolved (once): kept on the ticket; 不满意 goes to the secretary.
 
     The ticket stays closed (the secretary decided it cannot be fixed here); the rating is
-    recorded as an event that changes no status, so it shows in satisfaction like any other.
+    recorded as a `closure_rated` event that changes no status, apart from the satisfaction
+    figures and appraisal (they count `rated` events of handled tickets).
     """
     from bot.models import Branch
     from bot.replies import to_member
