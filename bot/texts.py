@@ -644,3 +644,8 @@ W_ACK = "好的。发送“我的工单”查看待办，“帮助”查看指�
 FLOW_FINISH_FIRST = "您正在{flow}。要评价其他留言，请先发送“取消”结束{flow}，再发送“评价 编号”。"
 # More ways to say no to 公示 (#15's table, extended).
 CONSENT_NO_WORDS = CONSENT_NO_WORDS + ("不用了", "不了", "不必了", "别公示", "不要公示", "不想公示", "不愿意")
+W_WORDS_NOT_CONTENT = "“好的”“嗯”这类话不能作为{action}内容，居民会看不明白。"
+# A resident asking for a person or to complain, without saying what about yet.
+INTENT_WORDS = ("我要投诉", "投诉", "我要反映", "我要举报", "举报", "人工", "人工客服", "转人工", "客服", "找书记",
+                "找党员", "有事", "我有事", "我有问题", "有问题")
+INTENT_REPLY = "请直接说说遇到了什么问题（什么事、在哪里），我们会交给党员办理；也可以发送“留言”一步步提交。"

@@ -31,6 +31,11 @@ ACTIONS = {
 BUTTONS = {"reply": S.AWAIT_REPLY, "resolve": S.AWAIT_SUMMARY, "transfer": S.AWAIT_TARGET}
 
 
+def not_a_summary(said: str) -> bool:
+    """Whether 办结 words are only a stock answer (嗯 / 好的 / 确认 / 完成), not what was done."""
+    return words.is_answer_word(said) or words.is_ack(said)
+
+
 def action_of(state: str) -> str:
     """The action word a waiting state stands for (回复 / 办结 / 转派)."""
     return ACTIONS[S(state)][0]
@@ -54,6 +59,11 @@ def _step(state: S) -> Step:
     def handle(turn):
         if turn.inbound.kind not in ("text", "voice") or not turn.inbound.text:
             return Retry(question.format(no=turn.data["no"]))
+        said = turn.inbound.text
+        if state == S.AWAIT_SUMMARY and not_a_summary(said):
+            # 嗯 / 好的 / 确认 is no 办结 summary: the resident would read just that (#20). A reply
+            # is shown back before it is sent, so there the member sees what they typed.
+            return Retry(texts.W_WORDS_NOT_CONTENT.format(action=word) + question.format(no=turn.data["no"]))
         if state == S.AWAIT_REPLY:
             turn.data["words"] = turn.inbound.text
             return Next(S.AWAIT_SEND)

@@ -48,6 +48,8 @@ def read_text(ctx, said: str):
         return [ctx.reply(my_tickets_text(ctx, ctx.resident()))]
     if words.is_cancel(short) or words.is_back(short):
         return [ctx.reply(texts.R_NOTHING_PENDING)]
+    if short in texts.INTENT_WORDS:
+        return [ctx.reply(texts.INTENT_REPLY)]
     if words.is_help(short):
         return [ctx.reply(texts.RESIDENT_MENU)]
     if words.is_greeting(short):

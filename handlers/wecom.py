@@ -11,6 +11,7 @@ from bot.participation import worklog
 from bot.replies import to_member
 from bot.talk import words
 from bot.talk.ticketno import resolve_ticket_no
+from flows import ticket_action
 
 from . import handles
 
@@ -79,6 +80,8 @@ def run_command(ctx, member, said: str):
     ticket = work.ticket_for(ctx, member, no, verb, allowed=allowed)
     if verb == "指派":
         _check_assignee(ctx, member, rest)
+    if verb == "办结" and rest and ticket_action.not_a_summary(rest):
+        raise Refused(texts.W_WORDS_NOT_CONTENT.format(action=verb) + texts.W_EMPTY_SUMMARY.format(no=ticket.no))
     replies = ACTS[verb](ctx, member, ticket, rest)
     if verb == "回复" and replies:
         # The member sees exactly what the resident was sent.

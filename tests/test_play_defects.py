@@ -263,3 +263,17 @@ def test_more_everyday_words_found_playing(bot, conversation):
     ])
     with bot.db.session() as session:
         assert session.scalar(select(Publicity.consent)) is False
+
+
+def test_a_stock_word_is_no_resolution_summary_and_a_bare_complaint_word_gets_a_prompt(bot, conversation):
+    conversation.play([
+        *files("o-ma"),
+        ("pm01", "taps", "resolve:{no}", "请输入办结说明"),
+        ("pm01", "says", "嗯", ("不能作为办结内容", "请输入办结说明")),
+        ("pm01", "says", "已疏通下水道", "已办结"),
+        ("o-ma", "hears", None, ("已办结：已疏通下水道", "!已办结：嗯")),
+        *files("o-mb", text="东门的垃圾桶满了三天了，没人清运"),
+        ("pm01", "says", "办结 {tail} 好的", ("不能作为办结内容", "办结 {no}")),
+        ("o-mb", "says", "我要投诉", (texts.INTENT_REPLY, "!没太明白")),
+    ])
+    assert ticket(bot, conversation.no).status != "resolved"
