@@ -31,6 +31,32 @@ def validate_choice(raw: str, count: int) -> int | None:
     return int(raw) - 1
 
 
+def pick(raw: str, count: int, aliases: list[list[str]]) -> int | None:
+    """A number from the list, or the option named (矛盾调解, 11月21日, 9点半): the longest name found wins."""
+    index = validate_choice(raw, count)
+    if index is not None:
+        return index
+    said = answers.normalise(raw)
+    found = [(max((len(a) for a in names if a and a in said), default=0), i) for i, names in enumerate(aliases)]
+    best = max((n for n, _ in found), default=0)
+    hits = [i for n, i in found if n == best and n > 0]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _day_names(day: date) -> list[str]:
+    return [f"{day.month}月{day.day}日", f"{day.month}月{day.day}号", f"{day.day}日", f"{day.day}号"]
+
+
+def _slot_names(start: datetime, tz) -> list[str]:
+    local = start.astimezone(tz)
+    names = [f"{local.hour}:{local.minute:02d}", f"{local.hour:02d}:{local.minute:02d}"]
+    if local.minute == 0:
+        names.append(f"{local.hour}点")
+    if local.minute == 30:
+        names.append(f"{local.hour}点半")
+    return names
+
+
 def _hm(moment: datetime, tz) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
@@ -68,7 +94,7 @@ def ask_type(turn):
 
 def handle_type(turn):
     """Stores the chosen service type."""
-    index = validate_choice(turn.inbound.text, len(turn.data["types"]))
+    index = pick(turn.inbound.text, len(turn.data["types"]), [[name] for name in turn.data["types"]])
     if index is None:
         return Retry(texts.BK_CHOICE_HINT.format(n=len(turn.data["types"])))
     turn.data["type"] = turn.data["types"][index]
@@ -90,7 +116,8 @@ def ask_day(turn):
 
 def handle_day(turn):
     """Stores the chosen day, if it still has room."""
-    index = validate_choice(turn.inbound.text, len(turn.data.get("days", [])))
+    days = turn.data.get("days", [])
+    index = pick(turn.inbound.text, len(days), [_day_names(date.fromisoformat(d)) for d in days])
     if index is None:
         return Retry(texts.BK_CHOICE_HINT.format(n=max(1, len(turn.data.get("days", [])))))
     day = date.fromisoformat(turn.data["days"][index])
@@ -121,7 +148,9 @@ def _slot(turn) -> booking.Slot | None:
 
 def handle_slot(turn):
     """Stores the chosen slot."""
-    index = validate_choice(turn.inbound.text, len(turn.data.get("slots", [])))
+    slots = turn.data.get("slots", [])
+    index = pick(turn.inbound.text, len(slots),
+                 [_slot_names(datetime.fromisoformat(x), turn.ctx.bot.tz) for x in slots])
     if index is None:
         return Retry(texts.BK_CHOICE_HINT.format(n=max(1, len(turn.data.get("slots", [])))))
     turn.data["slot"] = turn.data["slots"][index]

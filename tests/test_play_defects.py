@@ -277,3 +277,18 @@ def test_a_stock_word_is_no_resolution_summary_and_a_bare_complaint_word_gets_a_
         ("o-mb", "says", "我要投诉", (texts.INTENT_REPLY, "!没太明白")),
     ])
     assert ticket(bot, conversation.no).status != "resolved"
+
+
+def test_booking_options_can_be_named_not_only_numbered(bot, conversation):
+    conversation.play([
+        ("o-na", "subscribes", "grid-g1", None),
+        ("o-na", "says", "预约", "请选择服务类型"),
+        ("o-na", "says", "矛盾调解", "请选择日期"),
+        ("o-na", "says", "11月28号", "11月28日可选时段"),
+        ("o-na", "says", "9点半", "请简单说明"),
+        ("o-na", "says", "返回", "可选时段"),
+        ("o-na", "says", "09:00–09:30", texts.BK_CHOICE_HINT.format(n=6)),     # two times named: which?
+        ("o-na", "says", "10:00", "请简单说明"),
+        ("o-na", "says", "邻居装修太吵了想调解一下", ("矛盾调解", "11月28日", "10:00–10:30")),
+        ("o-na", "says", "确认", "预约成功"),
+    ])
