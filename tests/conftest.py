@@ -179,6 +179,8 @@ class People:
         for said in ("留言", text, "跳过", "不变" if scene else "幸福里社区3号楼"):
             person.says(said)
         answer = person.says("确认")
+        if "仍然提交" in answer and "留言已提交" not in answer:
+            answer = person.says("仍然提交")   # beside their own similar ticket 确认 asks which (#20)
         return re.search(r"\d{8}-\d{4}", answer).group(0)
 
 
