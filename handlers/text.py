@@ -55,6 +55,11 @@ def read_text(ctx, said: str):
     if words.is_greeting(short):
         return [ctx.reply(texts.GREETING_REPLY)]
     asked = work.waiting_for(ctx.session, ctx.resident())
+    if asked is None and (words.is_yes(short) or words.is_ack(short)) and not words.is_thanks(short) \
+            and ctx.redis.get(offer_key(ctx.inbound.user)):
+        # 好的 / 确认 right after "回复“留言”提交": they mean 留言 (#20).
+        from flows import leave_message
+        return ctx.bot.engine._start(ctx, ctx.bot.engine.flows[leave_message.FLOW.name])
     if words.is_thanks(short) or (words.is_ack(short) and asked is None):
         # 好的 / 嗯 / 谢谢 after a push: a resolved ticket is asked about once more, else acknowledged.
         resolved = rate.waiting_ticket(ctx, ctx.resident())

@@ -292,3 +292,13 @@ def test_booking_options_can_be_named_not_only_numbered(bot, conversation):
         ("o-na", "says", "邻居装修太吵了想调解一下", ("矛盾调解", "11月28日", "10:00–10:30")),
         ("o-na", "says", "确认", "预约成功"),
     ])
+
+
+def test_好的_right_after_an_offer_files_it(bot, conversation):
+    conversation.play([
+        ("o-pa", "subscribes", "grid-g1", None),
+        ("o-pa", "says", "电梯又坏了，老人上不了楼", "回复“留言”"),
+        ("o-pa", "says", "好的", ("就用您刚才说的", "电梯又坏了", "请核对")),
+        ("o-pa", "says", "确认", "留言已提交"),
+        ("o-pa", "says", "好的", texts.ACK_REPLY),                    # no offer waits now
+    ])
