@@ -224,7 +224,7 @@ def overview():
         branch = _branch(session)
         ratings = queries.ratings_by_grid(session, branch, period)
         figures = queries.overview(session, branch, period, ratings)
-        buckets = queries.handling_buckets(session, branch, period)
+        buckets = queries.handling_buckets(session, branch, period, figures["now"]["handling"])
         this_monday = _local_day(now) - timedelta(days=_local_day(now).weekday())
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
         grids = queries.grid_table(session, branch, period, now, ratings)
