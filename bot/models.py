@@ -534,7 +534,9 @@ class DashDaily(Base):
 class DashHours(Base):
     """Histograms of the tickets created on a local day per branch: kind 'response', 'reply' and
     'handling' count hours in buckets (see summary.bucket_of); kind 'due' counts tickets not replied
-    to by the local midnight on or after their reply due time (bucket: that day's ordinal)."""
+    to by the local midnight on or after their reply due time (bucket: days since 1970 of that
+    midnight); kind 'resolved' counts tickets resolved that day (by the day of the resolution) by
+    the day of their resolution before (bucket: days since 1970, 0 for none)."""
 
     __tablename__ = "dash_hours"
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -91,8 +91,8 @@ def summary_figures(session, branch_id: str | None, period: Period, with_categor
     """Received, resolved, medians, SLA met %, and the 三率 (响应率, 解决率, 满意率) of a period.
 
     The definitions are those of bot/figures.py (the digest's and the API's), added up from the
-    daily summaries (bot/dashboard/summary.py): a ticket resolved on two days of the period counts
-    on each, and the medians are read from 0.1-h buckets (within 0.05 h below 72 h).
+    daily summaries (bot/dashboard/summary.py); the medians are read from 0.1-h buckets (within
+    0.05 h of the exact ones below 72 h).
     """
     tz = _tz(period.start)
     first, end = _days(period)
@@ -105,9 +105,11 @@ def summary_figures(session, branch_id: str | None, period: Period, with_categor
     end_no = (end - summary.EPOCH).days
     # Judged: replied, or not replied by a reply due time at or before the period's end.
     judged = totals["replied"] + sum(n for due, n in histograms.get("due", {}).items() if due <= end_no)
+    # Each ticket once, on the first of its resolutions in the period.
+    resolved = sum(n for before, n in histograms.get("resolved", {}).items() if before < (first - summary.EPOCH).days)
     total = totals["received"]
     rated, satisfied_n = ratings if ratings is not None else (totals["rated"], totals["satisfied"])
-    return {"received": total, "resolved": totals["resolved"],
+    return {"received": total, "resolved": resolved,
             "median_response_h": summary.median_of(histograms.get("response", {})),
             "median_reply_h": summary.median_of(histograms.get("reply", {})),
             "sla_met_pct": _pct(totals["met"], judged), "response_rate": _pct(totals["responded"], total),

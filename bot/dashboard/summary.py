@@ -204,6 +204,21 @@ def compute(session, tz, first: date, end: date, branch_id: str | None = None,
             for d, b, k, n in session.execute(select(made, branch, bucket, func.count())
                                               .where(*created, column.is_not(None)).group_by(made, branch, bucket)):
                 hours[(_to_date(d), b, kind, int(k))] = int(n)
+        # Resolutions, each (ticket, day) once with the day of the ticket's resolution before it
+        # (0: none), so a span of days counts each ticket once: those whose previous one is older.
+        resolved_on = day_no(session, TicketEvent.at, off)
+        pairs = (select(TicketEvent.ticket_id.label("t"), resolved_on.label("d"), branch.label("b"))
+                 .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                 .where(TicketEvent.kind == "resolved", *scope, TicketEvent.at >= start_at, TicketEvent.at < end_at)
+                 .group_by(TicketEvent.ticket_id, resolved_on, branch)).subquery()
+        earlier = TicketEvent.__table__.alias("earlier")
+        previous = (select(func.coalesce(func.max(day_no(session, earlier.c.at, off)), 0))
+                    .where(earlier.c.ticket_id == pairs.c.t, earlier.c.kind == "resolved",
+                           day_no(session, earlier.c.at, off) < pairs.c.d).scalar_subquery())
+        before = previous.label("p")
+        for d, b, p, n in session.execute(select(pairs.c.d, pairs.c.b, before, func.count())
+                                          .group_by(pairs.c.d, pairs.c.b, before)):
+            hours[(_to_date(d), b, "resolved", int(p))] = int(n)
         due = ceil_day_no(session, Ticket.reply_due_at, off)
         for d, b, k, n in session.execute(select(made, branch, due, func.count()).where(
                 *created, Ticket.first_reply_at.is_(None), Ticket.reply_due_at.is_not(None))

@@ -229,7 +229,7 @@ def overview():
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
         grids = queries.grid_table(session, branch, period, now, ratings)
     charts = {"category": [{"name": k, "value": v} for k, v in sorted(figures["now"]["by_category"].items(),
-                                                                       key=lambda kv: -kv[1])],
+                                                                       key=lambda kv: (-kv[1], kv[0] or ""))],
               "buckets": {"labels": list(texts.DB_BUCKETS), "values": buckets},
               "trend": trend}
     return _render("overview.html", "overview", figures=figures, buckets=buckets, trend=trend, grids=grids,
