@@ -114,3 +114,46 @@ def test_summary_rows_equal_a_direct_computation_for_every_day(app, bot, seeded)
     assert summary.median_of({10: 1, 30: 1}) == 1.95
     assert summary.median_of({721: 3}) == 72.5
     assert queries.handling_buckets(None, None, None, {40: 2, 41: 1, 240: 1, 720: 1, 721: 4}) == [2, 2, 1, 4]
+
+
+def test_dynamic_weights_are_one_source_for_the_members_page_its_export_and_the_api(people_factory, settings,
+                                                                                     clock):
+    import csv
+    import io
+    import re
+
+    from bot.dashboard import weights
+
+    settings["appraisal"] = {"dynamic": True}
+    app, people = people_factory(settings)
+    bot = app.extensions["bot"]
+    old, nos = seed(people, clock)
+    clock.set(local(2026, 12, 7, 9, 0))                    # December: work on the month appraised
+    no = people.file_ticket("o-d7", "小区门口的井盖松动了，很危险", "grid-g1")
+    zhang = people.member("pm01")
+    clock.advance(hours=1)
+    zhang.says(f"接单 {no}")
+    zhang.says(f"回复 {no} 已联系维修")
+    zhang.says(f"办结 {no} 井盖已固定")
+    people.resident("o-d7").says("满意")
+    clock.set(local(2026, 12, 10, 9, 0))
+    summary.summarise(bot)
+    with bot.db.session() as session:
+        dynamic = weights.in_force(bot, session, "b1", "2026-12")
+    assert dynamic != weights.base_weights(bot.cfg)          # November's figures moved them
+    client = app.test_client()
+    sign_in_admin(client)
+    api = client.get("/api/v1/appraisal?month=2026-12", headers={"Authorization": "Bearer test-admin-token"}).get_json()
+    export = list(csv.reader(io.StringIO(client.get("/dashboard/export/appraisal.csv?month=2026-12&branch=b1")
+                                         .data.decode("utf-8-sig"))))
+    for branch in ("b1", None):
+        html = client.get("/dashboard/members?month=2026-12" + (f"&branch={branch}" if branch else "")).data.decode()
+        for member in api["members"]:
+            if branch and member["branch"] != branch:
+                continue
+            row = re.search(rf'<tr data-member="{member["userid"]}">(.*?)</tr>', html, re.S).group(1)
+            assert re.search(r'class="total">([^<]*)<', row).group(1) == shown(member["total"]), member["userid"]
+    zhang_api = next(m for m in api["members"] if m["userid"] == "pm01")
+    static = weights.total(zhang_api, weights.base_weights(bot.cfg))
+    assert zhang_api["total"] == weights.total(zhang_api, dynamic) != static
+    assert next(r for r in export if r[0] == "pm01")[-1] == str(zhang_api["total"])

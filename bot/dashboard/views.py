@@ -74,12 +74,6 @@ def _month() -> str:
     return month
 
 
-def _previous_month(month: str, back: int = 1) -> str:
-    year, number = (int(x) for x in month.split("-"))
-    index = year * 12 + number - 1 - back
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def _branch(session) -> str | None:
     """The branch the page shows: the secretary's own; the administrator's choice (empty: all)."""
     viewer = g.viewer
@@ -292,26 +286,18 @@ def _member_rows(session, branch, month: str, only: str | None = None):
     bot = _bot()
     start, end = points.month_bounds(month, bot.tz)
     days = working_days(bot, start, min(end, bot.clock.now()))
-    in_force = weights.weights_in_force(bot.cfg, _weight_history(session, branch, month)
-                                        if bot.cfg["appraisal"].get("dynamic") else None)
+    weighing = branch
+    if only:
+        member = session.get(Member, only)
+        weighing = member.branch_id if member else None
+    in_force = weights.in_force(bot, session, weighing, month)
     rows = queries.member_table(session, branch, start, end, days, in_force, only=only)
+    if branch is None and not only and bot.cfg["appraisal"].get("dynamic"):
+        # Every branch: each member weighed with their own branch's weights, as appraise() does.
+        by_branch = {b: weights.in_force(bot, session, b, month) for b in {r["branch"] for r in rows}}
+        for row in rows:
+            row["total"] = weights.total(row, by_branch[row["branch"]])
     return rows, in_force, start, end
-
-
-def _weight_history(session, branch, month: str) -> dict:
-    """Each appraisal part's branch average over the configured number of months before `month`."""
-    bot = _bot()
-    history: dict = {k: [] for k in weights.PARTS}
-    for back in range(int(bot.cfg["appraisal"]["periods"]), 0, -1):
-        start, end = points.month_bounds(_previous_month(month, back), bot.tz)
-        if start >= bot.clock.now():
-            continue
-        days = working_days(bot, start, min(end, bot.clock.now()))
-        averages = queries.part_averages(queries.member_table(session, branch, start, end, days,
-                                                              weights.base_weights(bot.cfg)))
-        for key in weights.PARTS:
-            history[key].append(averages[key])
-    return history
 
 
 @bp.get("/members")
@@ -407,7 +393,7 @@ def weights_page():
     month = _month()
     with bot.db.session() as session:
         branch = _branch(session)
-        history = _weight_history(session, branch, month)
+        history = weights.history(bot, session, branch, month)
     rows = weights.dynamic_weights(bot.cfg, history)
     return _render("weights.html", "weights", rows=rows, history=history, month=month, branch=branch,
                    dynamic=bool(bot.cfg["appraisal"].get("dynamic")), base=weights.base_weights(bot.cfg),
