@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    case,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -175,6 +176,15 @@ class Ticket(Base):
                       Index("ix_tickets_updated", "updated_at"))
 
 
+# #14: the 督办台账 walks running tickets in the order of their current due time and stops at
+# the page's length (the statuses are tickets.RUNNING_STATUSES, as literals so that a query
+# naming them the same way can use this partial index; a test checks they agree).
+LEDGER_STATUSES = ("assigned", "new", "reopened", "replied", "responded", "transferred")
+LEDGER_DUE = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+Index("ix_tickets_ledger", LEDGER_DUE, Ticket.id, postgresql_where=Ticket.status.in_(LEDGER_STATUSES),
+      sqlite_where=Ticket.status.in_(LEDGER_STATUSES))
+
+
 class TicketEvent(Base):
     """One change of a ticket; chained by hash so an edit is evident."""
 
@@ -190,8 +200,9 @@ class TicketEvent(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    # #14: the dashboard counts resolutions and ratings of a period.
-    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"),)
+    # #14: the dashboard counts resolutions and ratings of a period, and members' events of a day.
+    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"),
+                      Index("ix_ticket_events_at", "at"))
 
 
 class TicketFollower(Base):

@@ -157,3 +157,28 @@ def test_dynamic_weights_are_one_source_for_the_members_page_its_export_and_the_
     static = weights.total(zhang_api, weights.base_weights(bot.cfg))
     assert zhang_api["total"] == weights.total(zhang_api, dynamic) != static
     assert next(r for r in export if r[0] == "pm01")[-1] == str(zhang_api["total"])
+
+
+def test_the_forecast_model_in_closed_form_equals_scikit_learns_ridge():
+    import random
+
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from bot.dashboard.forecast import _ridge
+
+    rnd = random.Random(3)
+    for _ in range(10):
+        xs = [[rnd.random() * 10, 5.0, rnd.random(), float(i), rnd.random() * 100] for i in range(12)]
+        ys = [rnd.random() * 50 for _ in xs]
+        row = [rnd.random() * 10, 5.0, rnd.random(), 13.0, 40.0]
+        expected = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(xs, ys).predict([row])[0]
+        assert _ridge(xs, ys)(row) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_ledger_index_names_the_running_statuses():
+    from bot.models import LEDGER_STATUSES
+    from bot.tickets import RUNNING_STATUSES
+
+    assert tuple(sorted(LEDGER_STATUSES)) == tuple(sorted(RUNNING_STATUSES))

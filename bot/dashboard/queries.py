@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, case, cast, func, or_, select
+from sqlalchemy import Integer, bindparam, cast, func, or_, select
 
-from ..models import Grid, Member, Ticket
-from ..tickets import OPEN_STATUSES, RUNNING_STATUSES
+from ..models import LEDGER_DUE, LEDGER_STATUSES, Grid, Member, Ticket
+from ..tickets import OPEN_STATUSES
 from . import summary
 from .summary import DONE_STATUSES, NEGATIVE, POSITIVE  # noqa: F401  (the pages' vocabulary)
 
@@ -156,10 +156,17 @@ def weekly_trend(session, branch_id: str | None, first_monday: datetime, weeks: 
             for i in range(weeks)]
 
 
+def running():
+    """Ticket.status is a running one, with the statuses written into the SQL (so the partial
+    index ix_tickets_ledger, whose condition names them alike, can serve the query)."""
+    return Ticket.status.in_(bindparam("running_statuses", list(LEDGER_STATUSES), expanding=True,
+                                       literal_execute=True))
+
+
 def overdue_where(branch_id: str | None, now: datetime, within_h: float = 0.0) -> tuple:
     """Running tickets past (or, with within_h, within that many hours of) their due time."""
     soon = now + timedelta(hours=within_h)
-    return (*in_scope(branch_id), Ticket.status.in_(RUNNING_STATUSES),
+    return (*in_scope(branch_id), running(),
             or_(Ticket.first_response_at.is_(None) & (Ticket.response_due_at < soon),
                 Ticket.first_reply_at.is_(None) & (Ticket.reply_due_at < soon),
                 (Ticket.status == "reopened") & (Ticket.reply_due_at < soon)))
@@ -194,7 +201,7 @@ LEDGER_SORTS = {"late": "late", "due": "due", "assignee": "assignee", "no": "no"
 def ledger(session, branch_id: str | None, now: datetime, near_h: float, sort: str = "late",
            limit: int = 200) -> list[dict]:
     """The 督办台账: overdue and nearly-due running tickets with assignee, due time and how late."""
-    due = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+    due = LEDGER_DUE
     order = {"late": (due, Ticket.id), "due": (due, Ticket.id), "assignee": (Ticket.assignee_id, due),
              "no": (Ticket.no,)}[LEDGER_SORTS.get(sort, "late")]
     rows = session.execute(

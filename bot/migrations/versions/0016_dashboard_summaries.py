@@ -1,5 +1,5 @@
 """dashboard summaries (#14): daily rows per branch / grid / category, hour histograms, keywords,
-members' days, the job's mark, and an index on tickets.updated_at to find changed days
+members' days, the job's mark; indexes to find changed days, for the ledger's due order and members' events
 
 Revision ID: 0016
 Revises: 0015
@@ -61,9 +61,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_updated', ['updated_at'], unique=False)
+    # The 督办台账 in due order (bot.models.LEDGER_DUE over bot.models.LEDGER_STATUSES).
+    running = "status IN ('assigned', 'new', 'reopened', 'replied', 'responded', 'transferred')"
+    op.execute("CREATE INDEX ix_tickets_ledger ON tickets ((CASE WHEN (first_response_at IS NULL) "
+               "THEN response_due_at ELSE reply_due_at END), id) WHERE " + running)
+    op.create_index('ix_ticket_events_at', 'ticket_events', ['at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_ticket_events_at', table_name='ticket_events')
+    op.drop_index('ix_tickets_ledger', table_name='tickets')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_updated')
     for table in ('dash_marks', 'dash_members', 'dash_words', 'dash_hours', 'dash_daily'):
