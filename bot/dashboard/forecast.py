@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
+import numpy as np  # at import, so the first forecast of a week does not wait for it
+
 MIN_WEEKS = 8          # below this: "not enough history yet"
 BACKTEST_WEEKS = 8
 MIN_TRAIN = 4          # weeks a backtest model is trained on at least
@@ -42,7 +44,6 @@ def _ridge(xs: list[list[float]], ys: list[float], alpha: float = 1.0):
     """Ridge regression on standardised features with an intercept (as scikit-learn's
     StandardScaler + Ridge(alpha), in closed form with numpy, so a page never waits for the
     scikit-learn import); returns a function of one feature row."""
-    import numpy as np
 
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     mean, scale = x.mean(axis=0), x.std(axis=0)

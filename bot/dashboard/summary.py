@@ -400,6 +400,15 @@ def through(session) -> date | None:
     return mark.through if mark else None
 
 
+def _live(session, tz, first: date, end: date, branch_id: str | None, part: str) -> dict:
+    """compute() of one part, remembered for the session (a page asks for today several times)."""
+    cache = session.info.setdefault("dash_live", {})
+    key = (first, end, branch_id, part)
+    if key not in cache:
+        cache[key] = compute(session, tz, first, end, branch_id, parts=(part,))[part]
+    return cache[key]
+
+
 def _split(session, first: date, end: date) -> tuple[tuple[date, date], tuple[date, date]]:
     """The summarised days and the live days of [first, end)."""
     mark = through(session)
@@ -425,7 +434,7 @@ def daily(session, tz, branch_id: str | None, first: date, end: date, by: tuple[
                 target[name] += int(value or 0)
     if c < d:
         names = ("day", "branch_id", "grid_id", "category")
-        for key, counts in compute(session, tz, c, d, branch_id, parts=("daily",))["daily"].items():
+        for key, counts in _live(session, tz, c, d, branch_id, "daily").items():
             target = out[tuple(key[names.index(k)] for k in by)]
             for name in DAILY_COUNTS:
                 target[name] += counts[name]
@@ -442,7 +451,7 @@ def hours(session, tz, branch_id: str | None, first: date, end: date) -> dict[st
                                                .where(*where).group_by(DashHours.kind, DashHours.bucket)):
             out[kind][int(bucket)] += int(n)
     if c < d:
-        for (_, _, kind, bucket), n in compute(session, tz, c, d, branch_id, parts=("hours",))["hours"].items():
+        for (_, _, kind, bucket), n in _live(session, tz, c, d, branch_id, "hours").items():
             out[kind][bucket] += n
     return {k: dict(v) for k, v in out.items()}
 
@@ -466,7 +475,7 @@ def words(session, tz, branch_id: str | None, first: date, end: date) -> dict:
                        func.max(DashWord.latest)).where(*where).group_by(DashWord.keyword, DashWord.grid_id)):
             add((w, g), int(n), int(r), latest)
     if c < d:
-        for (_, _, g, w), v in compute(session, tz, c, d, branch_id, parts=("words",))["words"].items():
+        for (_, _, g, w), v in _live(session, tz, c, d, branch_id, "words").items():
             add((w, g), v["tickets"], v["residents"], v["latest"])
     return out
 
@@ -483,7 +492,7 @@ def members(session, tz, first: date, end: date) -> dict[str, dict]:
             for name, value in zip(MEMBER_COUNTS, counts):
                 out[m][name] += int(value or 0)
     if c < d:
-        for (_, m), counts in compute(session, tz, c, d, parts=("members",))["members"].items():
+        for (_, m), counts in _live(session, tz, c, d, None, "members").items():
             for name in MEMBER_COUNTS:
                 out[m][name] += counts[name]
     return dict(out)
