@@ -182,3 +182,38 @@ def test_the_ledger_index_names_the_running_statuses():
     from bot.tickets import RUNNING_STATUSES
 
     assert tuple(sorted(LEDGER_STATUSES)) == tuple(sorted(RUNNING_STATUSES))
+
+
+def test_the_overview_shows_participation_and_messages_that_could_not_be_delivered(app, bot, seeded, clock):
+    import re
+
+    from sqlalchemy import insert
+
+    from bot import participation
+    from bot.models import OutboxMessage, WorkLog
+
+    at = local(2026, 11, 18, 15, 0)
+    with bot.db.session() as session:
+        session.execute(insert(WorkLog).values(member_id="pm01", kind="走访", text="走访独居老人", day="2026-11-18",
+                                               points=1, at=at))
+        session.execute(insert(OutboxMessage), [
+            {"channel": "wecom", "recipient": "pm02", "kind": "text", "body": {"text": "x"}, "status": "failed",
+             "attempts": 8, "next_attempt_at": at, "created_at": at, "last_errcode": 81013,
+             "last_error": "user not found"},
+            {"channel": "wecom", "recipient": "pm02", "kind": "text", "body": {"text": "y"}, "status": "sent",
+             "attempts": 1, "next_attempt_at": at, "created_at": at, "sent_at": at}])
+    client = app.test_client()
+    sign_in_admin(client)
+    html = client.get("/dashboard/overview?from=2026-11-16&to=2026-11-20&branch=b1").data.decode()
+    with bot.db.session() as session:
+        expected = participation.figures(session, local(2026, 11, 16), local(2026, 11, 21), "b1")
+    assert expected["work_logs"] == 1
+    for key, value in expected.items():
+        shown_value = re.search(rf'data-part="{key}">([^<]*)<', html).group(1)
+        assert shown_value == ("—" if value is None else f"{value:g}" + ("%" if key.endswith("pct") else "")), key
+    row = re.search(r'<tr data-undelivered="([^"]+)"><td>[^<]*</td><td class="failed">(\d+)<', html)
+    assert row.groups() == ("李四", "1")
+    everything = client.get("/dashboard/overview?from=2026-11-16&to=2026-11-20").data.decode()
+    assert re.search(r'<tr data-errcode="81013"><td>81013</td><td class="failed">1<', everything)
+    earlier = client.get("/dashboard/overview?from=2026-11-01&to=2026-11-10&branch=b1").data.decode()
+    assert "data-undelivered-none" in earlier

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from .. import kv, points, texts
+from .. import kv, outbox, participation, points, texts
 from ..appraisal import working_days
 from ..models import Branch, Grid, Member, Ticket
 from ..outbox import enqueue
@@ -222,12 +222,17 @@ def overview():
         this_monday = _local_day(now) - timedelta(days=_local_day(now).weekday())
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
         grids = queries.grid_table(session, branch, period, now, ratings)
+        # #15's participation figures and #16's messages that could not be delivered.
+        taking_part = participation.figures(session, period.start, period.end, branch)
+        undelivered = outbox.failed_to_members(session, branch, period.start, period.end) if branch else {}
+        failed = outbox.failures(session, limit=10) if g.viewer.kind == "admin" and not branch else None
     charts = {"category": [{"name": k, "value": v} for k, v in sorted(figures["now"]["by_category"].items(),
                                                                        key=lambda kv: (-kv[1], kv[0] or ""))],
               "buckets": {"labels": list(texts.DB_BUCKETS), "values": buckets},
               "trend": trend}
     return _render("overview.html", "overview", figures=figures, buckets=buckets, trend=trend, grids=grids,
-                   first=first, last=last, branch=branch, charts=_chart(charts))
+                   first=first, last=last, branch=branch, charts=_chart(charts), taking_part=taking_part,
+                   undelivered=undelivered, failed=failed)
 
 
 @bp.get("/ledger")
