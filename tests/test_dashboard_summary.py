@@ -217,3 +217,43 @@ def test_the_overview_shows_participation_and_messages_that_could_not_be_deliver
     assert re.search(r'<tr data-errcode="81013"><td>81013</td><td class="failed">1<', everything)
     earlier = client.get("/dashboard/overview?from=2026-11-01&to=2026-11-10&branch=b1").data.decode()
     assert "data-undelivered-none" in earlier
+
+
+def test_the_grid_table_uses_the_jobs_overdue_snapshot_while_it_is_fresh(app, bot, seeded, clock):
+    import re
+
+    from sqlalchemy import update
+
+    from bot.dashboard import queries
+    from bot.models import Ticket
+
+    client = app.test_client()
+    sign_in_admin(client)
+    url = "/dashboard/overview?from=2026-11-16&to=2026-11-20&branch=b1"
+
+    def overdue(html):
+        return {g: int(n) for g, n in re.findall(r'<tr data-grid="([^"]*)">.*?<td class="overdue">(\d+)<', html, re.S)}
+
+    live = client.get(url).data.decode()
+    assert "data-overdue-at" not in live
+    summary.summarise(bot)
+    snap = client.get(url).data.decode()
+    assert overdue(snap) == overdue(live) and "（截至10:00）" in snap
+    with bot.db.session() as session:
+        counted = queries.overdue_by_grid(session, "b1", clock.now())
+    assert sum(overdue(snap).values()) == sum(counted.values()) > 0
+    # A ticket answered after the snapshot still counts until the next run (at most two intervals) …
+    with bot.db.session() as session:
+        session.execute(update(Ticket).values(first_response_at=clock.now(), first_reply_at=clock.now()))
+    assert overdue(client.get(url).data.decode()) == overdue(snap)
+    with bot.db.session() as session:
+        now_counted = queries.overdue_by_grid(session, "b1", clock.now())
+    assert sum(now_counted.values()) < sum(counted.values())        # only the reopened one is left
+    summary.summarise(bot)
+    assert sum(overdue(client.get(url).data.decode()).values()) == sum(now_counted.values())
+    # … and a snapshot older than two intervals is not used: the page counts.
+    clock.advance(minutes=11)
+    with bot.db.session() as session:
+        later = queries.overdue_by_grid(session, "b1", clock.now())
+    page = client.get(url).data.decode()
+    assert "data-overdue-at" not in page and sum(overdue(page).values()) == sum(later.values())

@@ -7,12 +7,14 @@ over ticket rows in Python.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, cast, func, or_, select
 
-from ..models import LEDGER_DUE, LEDGER_STATUSES, Grid, Member, Ticket
+from .. import kv
+from ..models import LEDGER_DUE, LEDGER_STATUSES, Branch, Grid, Member, Ticket
 from ..tickets import OPEN_STATUSES
 from . import summary
 from .summary import DONE_STATUSES, NEGATIVE, POSITIVE  # noqa: F401  (the pages' vocabulary)
@@ -172,13 +174,52 @@ def overdue_where(branch_id: str | None, now: datetime, within_h: float = 0.0) -
                 (Ticket.status == "reopened") & (Ticket.reply_due_at < soon)))
 
 
+def overdue_by_grid(session, branch_id: str | None, now: datetime) -> dict:
+    """Running tickets overdue now per grid, counted from the tickets."""
+    return dict(session.execute(select(Ticket.grid_id, func.count()).where(*overdue_where(branch_id, now))
+                                .group_by(Ticket.grid_id)).all())
+
+
+def _overdue_key(branch_id: str | None) -> str:
+    return kv.key("dashboard", "overdue", branch_id or "*")
+
+
+def store_overdue(bot, session, now: datetime) -> None:
+    """The summary job's snapshot of the overdue counts per branch and grid (and for every branch),
+    so that 总览 need not count every overdue ticket while a secretary waits."""
+    counts: dict = {}
+    rows = session.execute(select(Ticket.branch_id, Ticket.grid_id, func.count())
+                           .where(*overdue_where(None, now)).group_by(Ticket.branch_id, Ticket.grid_id))
+    for branch, grid, n in rows:
+        for scope in {branch, None}:
+            per_grid = counts.setdefault(scope, {})
+            per_grid[grid or ""] = per_grid.get(grid or "", 0) + int(n)
+    ttl = 3 * 60 * int(bot.cfg["dashboard"]["summary_every_min"])
+    pipe = bot.redis.pipeline()
+    for scope in {None, *(b for b, in session.execute(select(Branch.id)))}:
+        pipe.set(_overdue_key(scope), json.dumps({"at": now.isoformat(), "counts": counts.get(scope, {})}), ex=ttl)
+    pipe.execute()
+
+
+def overdue_counts(bot, session, branch_id: str | None, now: datetime) -> tuple[dict, datetime | None]:
+    """Overdue tickets per grid: the job's snapshot when it is at most two job intervals old
+    (with its time), else counted now (time None)."""
+    raw = bot.redis.get(_overdue_key(branch_id))
+    if raw:
+        snap = json.loads(raw)
+        at = datetime.fromisoformat(snap["at"])
+        if now - timedelta(minutes=2 * int(bot.cfg["dashboard"]["summary_every_min"])) <= at <= now:
+            return {(g or None): n for g, n in snap["counts"].items()}, at
+    return overdue_by_grid(session, branch_id, now), None
+
+
 def grid_table(session, branch_id: str | None, period: Period, now: datetime,
-               ratings: dict | None = None) -> list[dict]:
+               ratings: dict | None = None, overdue: dict | None = None) -> list[dict]:
     """Per grid: tickets of the period, tickets overdue now, satisfaction % of the period's ratings."""
     tickets = {(g or None): v["received"] for (g,), v in
                summary.daily(session, _tz(period.start), branch_id, *_days(period), ("grid_id",)).items()}
-    overdue = dict(session.execute(select(Ticket.grid_id, func.count()).where(*overdue_where(branch_id, now))
-                                   .group_by(Ticket.grid_id)).all())
+    if overdue is None:
+        overdue = overdue_by_grid(session, branch_id, now)
     if ratings is None:
         ratings = ratings_by_grid(session, branch_id, period)
     ratings = {g: v for (current, g), v in ratings.items() if current}

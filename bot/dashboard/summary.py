@@ -70,14 +70,14 @@ def day_of(moment: datetime) -> date:
 def day_no(session, column, off_h: float):
     """Days since 1970-01-01 of a stored time's local date (exact: no floating point)."""
     if _pg(session):
-        return cast(func.floor((func.extract("epoch", column) + off_h * 3600) / 86400), Integer)
+        return cast(func.floor((func.extract("epoch", column) + int(round(off_h * 3600))) / 86400), Integer)
     return cast(func.julianday(func.date(column, f"{off_h:+g} hours")) - 2440587.5, Integer)
 
 
 def ceil_day_no(session, column, off_h: float):
     """The first local midnight at or after a stored time, as days since 1970-01-01."""
     if _pg(session):
-        return cast(func.ceil((func.extract("epoch", column) + off_h * 3600) / 86400), Integer)
+        return cast(func.ceil((func.extract("epoch", column) + int(round(off_h * 3600))) / 86400), Integer)
     day = func.date(column, f"{off_h:+g} hours")
     exact = func.julianday(column) == func.julianday(day, f"{-off_h:+g} hours")
     return cast(func.julianday(day) - 2440587.5, Integer) + case((exact, 0), else_=1)
@@ -358,7 +358,8 @@ def changed_days(session, tz, since: datetime, before: date) -> set[date]:
 
 def summarise(bot, chunk_days: int = 31) -> dict:
     """The scheduler job: summarises the closed days not yet summarised, yesterday again (late
-    sentiment scores and keywords), and the days of tickets changed since the last run."""
+    sentiment scores and keywords), and the days of tickets changed since the last run; and
+    snapshots the overdue counts per grid for 总览 (queries.store_overdue)."""
     tz = bot.tz
     now = bot.clock.now()
     today = now.astimezone(tz).date()
@@ -383,6 +384,9 @@ def summarise(bot, chunk_days: int = 31) -> dict:
             written += write(session, tz, [span])
             session.commit()
     with bot.db.session() as session:
+        from .queries import store_overdue
+
+        store_overdue(bot, session, now)
         mark = session.get(DashMark, MARK)
         if mark is None:
             session.add(DashMark(name=MARK, through=today, checked_at=now))

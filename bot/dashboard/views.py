@@ -221,7 +221,8 @@ def overview():
         buckets = queries.handling_buckets(session, branch, period, figures["now"]["handling"])
         this_monday = _local_day(now) - timedelta(days=_local_day(now).weekday())
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
-        grids = queries.grid_table(session, branch, period, now, ratings)
+        overdue, overdue_at = queries.overdue_counts(bot, session, branch, now)
+        grids = queries.grid_table(session, branch, period, now, ratings, overdue)
         # #15's participation figures and #16's messages that could not be delivered.
         taking_part = participation.figures(session, period.start, period.end, branch)
         undelivered = outbox.failed_to_members(session, branch, period.start, period.end) if branch else {}
@@ -232,7 +233,8 @@ def overview():
               "trend": trend}
     return _render("overview.html", "overview", figures=figures, buckets=buckets, trend=trend, grids=grids,
                    first=first, last=last, branch=branch, charts=_chart(charts), taking_part=taking_part,
-                   undelivered=undelivered, failed=failed)
+                   undelivered=undelivered, failed=failed,
+                   overdue_at=overdue_at.astimezone(bot.tz).strftime("%H:%M") if overdue_at else None)
 
 
 @bp.get("/ledger")
