@@ -543,8 +543,9 @@ class DashDaily(Base):
 
 
 class DashHours(Base):
-    """Histograms of the tickets created on a local day per branch: kind 'response', 'reply' and
-    'handling' count hours in buckets (see summary.bucket_of); kind 'due' counts tickets not replied
+    """Histograms of the tickets created on a local day per branch: kinds 'response' and 'reply'
+    count hours in buckets (see summary.bucket_of), 'handling' in the buckets 40 / 240 / 720 / 721
+    (≤ 4 h, 24 h, 72 h, longer); kind 'due' counts tickets not replied
     to by the local midnight on or after their reply due time (bucket: days since 1970 of that
     midnight); kind 'resolved' counts tickets resolved that day (by the day of the resolution) by
     the day of their resolution before (bucket: days since 1970, 0 for none)."""

@@ -201,6 +201,8 @@ def compute(session, tz, first: date, end: date, branch_id: str | None = None,
         made = day_no(session, Ticket.created_at, off)
         for kind, column in zip(HOUR_KINDS, (Ticket.first_response_at, Ticket.first_reply_at, Ticket.resolved_at)):
             bucket = bucket_of(session, hours_between(session, Ticket.created_at, column))
+            if kind == "handling":         # only 总览's four spans: ≤ 4 h, 24 h, 72 h, longer
+                bucket = case((bucket <= 40, 40), (bucket <= 240, 240), (bucket <= 720, 720), else_=721)
             for d, b, k, n in session.execute(select(made, branch, bucket, func.count())
                                               .where(*created, column.is_not(None)).group_by(made, branch, bucket)):
                 hours[(_to_date(d), b, kind, int(k))] = int(n)
