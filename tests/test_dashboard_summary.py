@@ -259,3 +259,13 @@ def test_the_grid_table_uses_the_jobs_overdue_snapshot_while_it_is_fresh(app, bo
         later = queries.overdue_by_grid(session, "b1", clock.now())
     page = client.get(url).data.decode()
     assert "data-overdue-at" not in page and sum(overdue(page).values()) == sum(later.values())
+
+
+@pytest.mark.parametrize("value", [0, "often", 2.5])
+def test_a_bad_summary_interval_stops_start_up_naming_the_key(value):
+    from bot.config import load_config
+    from bot.errors import ConfigError
+    from tests.test_config import minimal
+
+    with pytest.raises(ConfigError, match=r"dashboard\.summary_every_min"):
+        load_config(minimal(dashboard={"summary_every_min": value}), environ={})
