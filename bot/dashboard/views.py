@@ -26,6 +26,13 @@ STATUS_CHOICES = ("open", "new", "assigned", "responded", "replied", "waiting", 
                   "resolved", "rated", "closed", "merged", "closed-unresolved")
 
 
+@bp.record_once
+def _compile_templates(state) -> None:
+    """Compiles the dashboard's templates as the app starts, so a worker's first page does not."""
+    for path in sorted((HERE / "templates" / "dashboard").glob("*.html")):
+        state.app.jinja_env.get_template(f"dashboard/{path.name}")
+
+
 class PageError(Exception):
     """A request the dashboard refuses with a status and one clear line."""
 
