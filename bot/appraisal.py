@@ -47,9 +47,10 @@ def _active_days(bot, session, userid: str, start: datetime, end: datetime) -> i
     return len({m.astimezone(bot.tz).date() for m in moments})
 
 
-def member_scores(bot, session, member: Member, start: datetime, end: datetime) -> dict:
-    """One member's appraisal parts and total for a period."""
-    weights = bot.cfg["appraisal"]
+def member_scores(bot, session, member: Member, start: datetime, end: datetime,
+                  weights: dict[str, float] | None = None) -> dict:
+    """One member's appraisal parts and total for a period (weights: those in force, static by default)."""
+    weights = weights or bot.cfg["appraisal"]
     days = working_days(bot, start, min(end, bot.clock.now()))
     active = _active_days(bot, session, member.userid, start, end)
     resolved_ids = set(session.scalars(select(TicketEvent.ticket_id).where(
@@ -88,7 +89,11 @@ def appraise(bot, session, month: str) -> dict:
     start, end = month_bounds(month, bot.tz)
     previous = month_bounds((start - timedelta(days=1)).strftime("%Y-%m"), bot.tz)
     members = session.scalars(select(Member).where(Member.active).order_by(Member.branch_id, Member.userid)).all()
-    scores = [member_scores(bot, session, m, start, end) for m in members]
+    # The weights in force for each branch (dynamic with appraisal.dynamic), as on the dashboard.
+    from .dashboard.weights import in_force
+
+    in_force_by_branch = {b: in_force(bot, session, b, month) for b in {m.branch_id for m in members}}
+    scores = [member_scores(bot, session, m, start, end, in_force_by_branch[m.branch_id]) for m in members]
     branches = []
     for branch in session.scalars(select(Branch).order_by(Branch.id)):
         mine = [s for s in scores if s["branch"] == branch.id]

@@ -160,8 +160,9 @@ DEFAULTS: dict = {
     "dev": {"console": False, "fake_platform": False},
     # The secretary's dashboard (#14): base_url is how members' phones reach the bot (links in
     # the digest and alerts; empty: no links); secret_key signs the sign-in cookie (empty: derived
-    # from wecom.secret and wecom.token, the same in every worker).
-    "dashboard": {"base_url": "", "secret_key": "", "session_hours": 12, "near_due_h": 4,
+    # from wecom.secret and wecom.token, the same in every worker). summary_every_min: how often the
+    # summary job adds closed days and recomputes days of changed tickets (pages read today live).
+    "dashboard": {"base_url": "", "secret_key": "", "session_hours": 12, "near_due_h": 4, "summary_every_min": 5,
                   "oauth_authorize_url": "https://open.weixin.qq.com/connect/oauth2/authorize"},
 }
 
@@ -404,6 +405,7 @@ def _validate_dashboard(cfg: dict) -> None:
                           "(WeCom's https://open.weixin.qq.com/connect/oauth2/authorize)")
     _number(cfg, "dashboard.session_hours", 0.1, float)
     _number(cfg, "dashboard.near_due_h", 0, float)
+    _number(cfg, "dashboard.summary_every_min", 1)
     appraisal = cfg["appraisal"]
     for key in ("participation", "quality", "satisfaction"):
         _number(cfg, f"appraisal.{key}", 0, float)

@@ -4,11 +4,12 @@ Times are stored as naive UTC and read back as aware UTC (UTCDateTime).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    case,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -169,7 +171,18 @@ class Ticket(Base):
                             "priority", "first_response_at", "response_due_at", "first_reply_at", "reply_due_at",
                             "resolved_at", "reopen_count", "resident_id", "sentiment"),
                       Index("ix_tickets_running", "branch_id", "status", "first_response_at", "response_due_at",
-                            "first_reply_at", "reply_due_at", "grid_id", "assignee_id"))
+                            "first_reply_at", "reply_due_at", "grid_id", "assignee_id"),
+                      # #14: the summary job finds the days touched since its last run.
+                      Index("ix_tickets_updated", "updated_at"))
+
+
+# #14: the 督办台账 walks running tickets in the order of their current due time and stops at
+# the page's length (the statuses are tickets.RUNNING_STATUSES, as literals so that a query
+# naming them the same way can use this partial index; a test checks they agree).
+LEDGER_STATUSES = ("assigned", "new", "reopened", "replied", "responded", "transferred")
+LEDGER_DUE = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+Index("ix_tickets_ledger", LEDGER_DUE, Ticket.id, postgresql_where=Ticket.status.in_(LEDGER_STATUSES),
+      sqlite_where=Ticket.status.in_(LEDGER_STATUSES))
 
 
 class TicketEvent(Base):
@@ -187,8 +200,9 @@ class TicketEvent(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    # #14: the dashboard counts resolutions and ratings of a period.
-    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"),)
+    # #14: the dashboard counts resolutions and ratings of a period, and members' events of a day.
+    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"),
+                      Index("ix_ticket_events_at", "at"))
 
 
 class TicketFollower(Base):
@@ -497,3 +511,86 @@ class CouncilSubscription(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
     on: Mapped[bool] = mapped_column(Boolean, default=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- #14 dashboard summaries: one row per local day and key, written only by
+# bot/dashboard/summary.py (recomputing a day replaces its rows; safe to run twice).
+
+class DashDaily(Base):
+    """One local day's figures per branch, grid and category ('' for none).
+
+    received … unscored count the tickets created that day; rated / satisfied the ratings
+    given that day and resolved the tickets resolved that day (each ticket once a day).
+    """
+
+    __tablename__ = "dash_daily"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    replied: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    negative: Mapped[int] = mapped_column(Integer, default=0)
+    neutral: Mapped[int] = mapped_column(Integer, default=0)
+    positive: Mapped[int] = mapped_column(Integer, default=0)
+    unscored: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashHours(Base):
+    """Histograms of the tickets created on a local day per branch: kinds 'response' and 'reply'
+    count hours in buckets (see summary.bucket_of), 'handling' in the buckets 40 / 240 / 720 / 721
+    (≤ 4 h, 24 h, 72 h, longer); kind 'due' counts tickets not replied
+    to by the local midnight on or after their reply due time (bucket: days since 1970 of that
+    midnight); kind 'resolved' counts tickets resolved that day (by the day of the resolution) by
+    the day of their resolution before (bucket: days since 1970, 0 for none)."""
+
+    __tablename__ = "dash_hours"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashWord(Base):
+    """Keywords of the tickets created on a local day per branch and grid, with the residents who raised them."""
+
+    __tablename__ = "dash_words"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    latest: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DashMember(Base):
+    """One member's local day: active (points or a ticket event that day), tickets first resolved by
+    them that month (and of those on time and never reopened), ratings of their tickets, points."""
+
+    __tablename__ = "dash_members"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashMark(Base):
+    """How far the summaries reach: days before `through` are summarised; `checked_at` is when the
+    job last looked for tickets changed since."""
+
+    __tablename__ = "dash_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    through: Mapped[date] = mapped_column(Date)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -50,6 +50,7 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
     from .audit import record_anchor, seal_pending
     from .booking import send_reminders
     from .compliance import check_calendar, monitor_compliance
+    from .dashboard.summary import summarise
     from .digest import announce_stars, send_weekly_digests
     from .hot import extract_keywords, refresh_hot_topics
     from .outbox import OutboxWorker, index_parked
@@ -88,6 +89,8 @@ def jobs(bot) -> list[tuple[str, callable, dict]]:
         ("monthly_minimum", check_monthly_minimum, every(minutes=5)),
         ("council_candidates", send_candidates, every(minutes=5)),
         ("council_summaries", send_summaries, every(minutes=5)),
+        # #14: the dashboard's daily summaries (closed days, and days of tickets changed since).
+        ("dashboard_summaries", summarise, every(minutes=int(bot.cfg["dashboard"]["summary_every_min"]))),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import shutil
@@ -109,6 +110,25 @@ def figure(html: str, key: str) -> str:
 
 # -- independent figures ----------------------------------------------------------------------
 
+def bucketed(hours: float) -> float:
+    """The rule of the summaries' histograms: 0.1-h buckets (b covers ((b-1)/10, b/10]) read at
+    their middle up to 72 h, 1-h buckets beyond."""
+    if hours <= 0:
+        return 0.0
+    if hours <= 72:
+        return (math.ceil(hours * 10 - 1e-6) - 0.5) / 10
+    return 72 + math.ceil(hours - 72 - 1e-6) - 0.5
+
+
+def bucketed_median(values: list[float]) -> float | None:
+    """The median the page shows: within 0.05 h of the exact one below 72 h (asserted here)."""
+    if not values:
+        return None
+    shown = round(median(bucketed(v) for v in values), 2)
+    assert abs(shown - median(values)) <= (0.05 if max(values) <= 72 else 0.5) + 1e-9
+    return shown
+
+
 def expected_overview(bot, branch, start, end):
     """The 总览 figures computed here from the rows, without the dashboard's SQL."""
     with bot.db.session() as session:
@@ -128,8 +148,8 @@ def expected_overview(bot, branch, start, end):
         "received": len(week),
         "resolved": len({e.ticket_id for e in events if e.kind == "resolved" and e.ticket_id in by_id
                          and start <= e.at < end}),
-        "median_response_h": round(median(responses), 2) if responses else None,
-        "median_reply_h": round(median(replies), 2) if replies else None,
+        "median_response_h": bucketed_median(responses),
+        "median_reply_h": bucketed_median(replies),
         "sla_met_pct": pct(len(met), len(judged)),
         "response_rate": pct(sum(1 for t in week if t.first_response_at), len(week)),
         "resolution_rate": pct(sum(1 for t in week if t.status in ("resolved", "rated", "closed")), len(week)),

@@ -2,8 +2,9 @@
 secretaries (their branch), administrators (every branch, with a filter) and members (their own
 figures) — 总览, 督办台账 with 催办, 党员, 民情, 预测 and 考核权重 — with ECharts served by the bot
 itself, WeCom OAuth2 or admin-token sign-in, and CSV / XLSX exports masked unless the viewer holds
-the PII right. Figures come from SQL aggregates (queries.py); the forecast and the dynamic appraisal
-weights are in forecast.py and weights.py.
+the PII right. Period figures add up daily summary rows (summary.py, written by the scheduler job
+`dashboard_summaries`, today read live) through queries.py; the forecast and the appraisal weights
+in force (one source for the pages, appraise() and the API) are in forecast.py and weights.py.
 """
 from __future__ import annotations
 

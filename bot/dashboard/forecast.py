@@ -1,7 +1,8 @@
 """Demand forecast (需求预测): next week's tickets per category from the weekly counts of the past.
 
-A small linear model (scikit-learn's ridge regression on standardised features) learns one
-category's weekly count from calendar features of the week — working days and public holidays
+A small linear model (ridge regression on standardised features, as scikit-learn's, in closed
+form with numpy) learns one category's weekly count from calendar features of the week — working
+days and public holidays
 (chinese-calendar, through the bot's work calendar), the month as a point on a circle, a trend —
 and the two weeks before. Its error is measured honestly: for each of the last 8 weeks a model
 trained only on the weeks before it predicts that week, and MAPE is the mean of
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+
+import numpy as np  # at import, so the first forecast of a week does not wait for it
 
 MIN_WEEKS = 8          # below this: "not enough history yet"
 BACKTEST_WEEKS = 8
@@ -37,26 +40,37 @@ def _rows(series: list[int], calendar: list[list[float]], upto: int) -> tuple[li
     return xs, ys
 
 
+def _ridge(xs: list[list[float]], ys: list[float], alpha: float = 1.0):
+    """Ridge regression on standardised features with an intercept (as scikit-learn's
+    StandardScaler + Ridge(alpha), in closed form with numpy, so a page never waits for the
+    scikit-learn import); returns a function of one feature row."""
+
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    z_mean, y_mean = z.mean(axis=0), y.mean()
+    zc = z - z_mean
+    w = np.linalg.solve(zc.T @ zc + alpha * np.eye(z.shape[1]), zc.T @ (y - y_mean))
+    intercept = y_mean - z_mean @ w
+    return lambda row: float(((np.asarray(row, dtype=float) - mean) / scale) @ w + intercept)
+
+
 def _fit_predict(series: list[int], calendar: list[list[float]], target: int, ahead: int = 1) -> float:
     """Predicts week `target` from the weeks up to target − ahead (never below zero).
 
     The model is trained on those weeks only; with ahead > 1 the weeks between are predicted
     first and stand in for the two weeks before (the current week is never complete).
     """
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     known = target - ahead + 1                 # weeks 0 .. known-1 are history
     xs, ys = _rows(series, calendar, known)
     if len(set(ys)) <= 1:          # a flat history: the model would only add noise
         return max(0.0, ys[-1] if ys else float(series[known - 1]))
-    model = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
-    model.fit(xs, ys)
+    predict = _ridge(xs, ys)
     values = [float(v) for v in series[:known]]
     for week in range(known, target + 1):
         row = [*calendar[week], float(week), *(values[week - k] for k in range(1, LAGS + 1))]
-        values.append(max(0.0, float(model.predict([row])[0])))
+        values.append(max(0.0, predict(row)))
     return values[target]
 
 

@@ -1,24 +1,26 @@
-"""The dashboard's figures, each one SQL aggregate over the viewer's scope and period.
+"""The dashboard's figures over the viewer's scope and period.
 
-Nothing here loops over ticket rows in Python: counts, buckets, weeks and grids are
-grouped by the database, so a page stays fast over millions of tickets.
+Period figures add up the daily summaries (summary.py: hundreds of rows, grouped by the
+database, with today read live); what is true now (the overdue ledger, the grid's overdue
+count, urgent cases, exports) is read from tickets through their indexes. Nothing here loops
+over ticket rows in Python.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
+from sqlalchemy import Integer, bindparam, cast, func, or_, select
 
-from ..models import Grid, Member, PointsEntry, Ticket, TicketEvent
-from ..tickets import OPEN_STATUSES, RUNNING_STATUSES
-from .ratings import satisfied
+from .. import kv
+from ..models import LEDGER_DUE, LEDGER_STATUSES, Branch, Grid, Member, Ticket
+from ..tickets import OPEN_STATUSES
+from . import summary
+from .summary import DONE_STATUSES, NEGATIVE, POSITIVE  # noqa: F401  (the pages' vocabulary)
 
-DONE_STATUSES = ("resolved", "rated", "closed")
 # Handling time (received → resolved) buckets: up to 4 h, 24 h, 72 h, longer.
 BUCKETS = (4, 24, 72)
-# snownlp's score: below NEGATIVE is negative, from POSITIVE on positive, neutral between.
-NEGATIVE, POSITIVE = 0.4, 0.6
 
 
 @dataclass(frozen=True)
@@ -59,31 +61,26 @@ def _delta(now, before) -> float | None:
     return round(now - before, 1) if now is not None and before is not None else None
 
 
-def _median(session, expr, where, n: int) -> float | None:
-    """The median of a SQL expression over n known rows (one query: the middle one or two)."""
-    if n == 0:
-        return None
-    middle = session.scalars(select(expr).select_from(Ticket).where(*where).order_by(expr)
-                             .offset((n - 1) // 2).limit(2 - n % 2)).all()
-    return round(sum(float(v) for v in middle) / len(middle), 2)
+def _days(period: Period) -> tuple[date, date]:
+    """A period of local midnights as local days [first, end)."""
+    return summary.day_of(period.start), summary.day_of(period.end)
+
+
+def _tz(moment: datetime):
+    return moment.tzinfo
 
 
 def ratings_by_grid(session, branch_id: str | None, period: Period) -> dict:
     """Ratings given in a period and in the one before, per grid: {(current?, grid): (rated, satisfied)}.
 
-    One join of the two periods' `rated` events to their tickets serves the 总览 cards of both
-    periods and the grid table.
+    From the daily summaries (the grid '' is None: tickets without a grid).
     """
-    before = period.previous()
-    current = TicketEvent.at >= period.start
-    satisfied_n = func.coalesce(func.sum(case((satisfied(), 1), else_=0)), 0)
-    rows = session.execute(
-        select(current.label("current"), Ticket.grid_id, func.count(), satisfied_n)
-        .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == "rated", *in_scope(branch_id), TicketEvent.at >= before.start,
-               TicketEvent.at < period.end)
-        .group_by(current, Ticket.grid_id)).all()
-    return {(bool(c), g): (int(n), int(k)) for c, g, n, k in rows}
+    out = {}
+    for current, span in ((True, period), (False, period.previous())):
+        for (grid,), v in summary.daily(session, _tz(span.start), branch_id, *_days(span), ("grid_id",)).items():
+            if v["rated"]:
+                out[(current, grid or None)] = (v["rated"], v["satisfied"])
+    return out
 
 
 def _ratings_total(ratings: dict, current: bool) -> tuple[int, int]:
@@ -91,99 +88,138 @@ def _ratings_total(ratings: dict, current: bool) -> tuple[int, int]:
     return sum(n for n, _ in picked), sum(k for _, k in picked)
 
 
-def summary(session, branch_id: str | None, period: Period, with_categories: bool = True,
-            ratings: tuple[int, int] | None = None) -> dict:
+def summary_figures(session, branch_id: str | None, period: Period, with_categories: bool = True,
+                    ratings: tuple[int, int] | None = None) -> dict:
     """Received, resolved, medians, SLA met %, and the 三率 (响应率, 解决率, 满意率) of a period.
 
-    The definitions are those of bot/figures.py (the digest's and the API's); the counts come
-    from one pass over the period's tickets, which the covering index ix_tickets_dashboard serves.
+    The definitions are those of bot/figures.py (the digest's and the API's), added up from the
+    daily summaries (bot/dashboard/summary.py); the medians are read from 0.1-h buckets (within
+    0.05 h of the exact ones below 72 h).
     """
-    scope = in_scope(branch_id)
-    created = [*scope, Ticket.created_at >= period.start, Ticket.created_at < period.end]
-    judged_when = or_(Ticket.first_reply_at.is_not(None), Ticket.reply_due_at <= period.end)
-    met_when = and_(judged_when, Ticket.first_response_at <= Ticket.response_due_at,
-                    Ticket.first_reply_at <= Ticket.reply_due_at)
-
-    def count_when(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    total, responded, replied, done, judged, met = (int(v) for v in session.execute(select(
-        func.count(), count_when(Ticket.first_response_at.is_not(None)), count_when(Ticket.first_reply_at.is_not(None)),
-        count_when(Ticket.status.in_(DONE_STATUSES)), count_when(judged_when), count_when(met_when),
-    ).select_from(Ticket).where(*created)).one())
-    events = [*scope, TicketEvent.at >= period.start, TicketEvent.at < period.end]
-    if ratings is None:
-        ratings = tuple(int(v) for v in session.execute(
-            select(func.count(), count_when(satisfied())).select_from(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id).where(TicketEvent.kind == "rated", *events)).one())
-    rated, satisfied_n = ratings
-    resolved = session.scalar(
-        select(func.count(func.distinct(TicketEvent.ticket_id))).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == "resolved", *events)) or 0
-    response_h = epoch_hours(session, Ticket.first_response_at) - epoch_hours(session, Ticket.created_at)
-    reply_h = epoch_hours(session, Ticket.first_reply_at) - epoch_hours(session, Ticket.created_at)
-    by_category = dict(session.execute(select(Ticket.category, func.count()).where(*created)
-                                       .group_by(Ticket.category)).all()) if with_categories else {}
-    return {"received": total, "resolved": int(resolved),
-            "median_response_h": _median(session, response_h, [*created, Ticket.first_response_at.is_not(None)],
-                                         responded),
-            "median_reply_h": _median(session, reply_h, [*created, Ticket.first_reply_at.is_not(None)], replied),
-            "sla_met_pct": _pct(met, judged), "response_rate": _pct(responded, total),
-            "resolution_rate": _pct(done, total), "satisfaction_pct": _pct(satisfied_n, rated), "rated": rated,
-            "by_category": by_category}
+    tz = _tz(period.start)
+    first, end = _days(period)
+    by_category = summary.daily(session, tz, branch_id, first, end, ("category",))
+    totals = dict.fromkeys(summary.DAILY_COUNTS, 0)
+    for v in by_category.values():
+        for k in totals:
+            totals[k] += v[k]
+    histograms = summary.hours(session, tz, branch_id, first, end)
+    end_no = (end - summary.EPOCH).days
+    # Judged: replied, or not replied by a reply due time at or before the period's end.
+    judged = totals["replied"] + sum(n for due, n in histograms.get("due", {}).items() if due <= end_no)
+    # Each ticket once, on the first of its resolutions in the period.
+    resolved = sum(n for before, n in histograms.get("resolved", {}).items() if before < (first - summary.EPOCH).days)
+    total = totals["received"]
+    rated, satisfied_n = ratings if ratings is not None else (totals["rated"], totals["satisfied"])
+    return {"received": total, "resolved": resolved,
+            "median_response_h": summary.median_of(histograms.get("response", {})),
+            "median_reply_h": summary.median_of(histograms.get("reply", {})),
+            "sla_met_pct": _pct(totals["met"], judged), "response_rate": _pct(totals["responded"], total),
+            "resolution_rate": _pct(totals["done"], total), "satisfaction_pct": _pct(satisfied_n, rated),
+            "rated": rated,
+            "by_category": {(c or None): v["received"] for (c,), v in by_category.items() if v["received"]}
+            if with_categories else {},
+            "sentiment": {k: totals[k] for k in ("negative", "neutral", "positive", "unscored")},
+            "handling": histograms.get("handling", {})}
 
 
 def overview(session, branch_id: str | None, period: Period, ratings: dict | None = None) -> dict:
     """The 总览 figures of a period beside the previous period's, with the change of each."""
     if ratings is None:
         ratings = ratings_by_grid(session, branch_id, period)
-    this = summary(session, branch_id, period, ratings=_ratings_total(ratings, True))
-    before = summary(session, branch_id, period.previous(), with_categories=False,
-                     ratings=_ratings_total(ratings, False))
+    this = summary_figures(session, branch_id, period, ratings=_ratings_total(ratings, True))
+    before = summary_figures(session, branch_id, period.previous(), with_categories=False,
+                             ratings=_ratings_total(ratings, False))
     keys = ("received", "resolved", "median_response_h", "median_reply_h", "sla_met_pct",
             "response_rate", "resolution_rate", "satisfaction_pct")
     return {"now": this, "before": before, "change": {k: _delta(this[k], before[k]) for k in keys}}
 
 
-def handling_buckets(session, branch_id: str | None, period: Period) -> list[int]:
+def handling_buckets(session, branch_id: str | None, period: Period, histogram: dict | None = None) -> list[int]:
     """How many of the period's tickets were resolved within 4 h, 24 h, 72 h, and later."""
-    hours = epoch_hours(session, Ticket.resolved_at) - epoch_hours(session, Ticket.created_at)
-    bucket = case(*((hours <= limit, i) for i, limit in enumerate(BUCKETS)), else_=len(BUCKETS))
-    rows = dict(session.execute(select(bucket, func.count()).where(
-        *in_scope(branch_id), Ticket.created_at >= period.start, Ticket.created_at < period.end,
-        Ticket.resolved_at.is_not(None)).group_by(bucket)).all())
-    return [int(rows.get(i, 0)) for i in range(len(BUCKETS) + 1)]
+    if histogram is None:
+        histogram = summary.hours(session, _tz(period.start), branch_id, *_days(period)).get("handling", {})
+    limits = [h * 10 for h in BUCKETS]          # 0.1-h buckets: hours <= 4 is bucket <= 40
+    out = [0] * (len(BUCKETS) + 1)
+    for bucket, n in histogram.items():
+        out[next((i for i, limit in enumerate(limits) if bucket <= limit), len(BUCKETS))] += n
+    return out
 
 
 def weekly_trend(session, branch_id: str | None, first_monday: datetime, weeks: int) -> list[dict]:
     """Tickets received in each of `weeks` weeks from a local Monday, and how many of them are resolved now."""
-    origin = first_monday.timestamp() / 3600.0
-    week = whole_part(session, (epoch_hours(session, Ticket.created_at) - origin) / 168.0)
-    rows = {int(w): (int(n), int(d)) for w, n, d in session.execute(
-        select(week, func.count(), func.coalesce(func.sum(case((Ticket.status.in_(DONE_STATUSES), 1), else_=0)), 0))
-        .where(*in_scope(branch_id), Ticket.created_at >= first_monday,
-               Ticket.created_at < first_monday + timedelta(weeks=weeks)).group_by(week))}
-    return [{"week": (first_monday + timedelta(weeks=i)).date().isoformat(),
-             "received": rows.get(i, (0, 0))[0], "resolved": rows.get(i, (0, 0))[1]} for i in range(weeks)]
+    first = summary.day_of(first_monday)
+    rows = [[0, 0] for _ in range(weeks)]
+    for (day,), v in summary.daily(session, _tz(first_monday), branch_id, first, first + timedelta(weeks=weeks),
+                                   ("day",)).items():
+        rows[(day - first).days // 7][0] += v["received"]
+        rows[(day - first).days // 7][1] += v["done"]
+    return [{"week": (first + timedelta(weeks=i)).isoformat(), "received": rows[i][0], "resolved": rows[i][1]}
+            for i in range(weeks)]
+
+
+def running():
+    """Ticket.status is a running one, with the statuses written into the SQL (so the partial
+    index ix_tickets_ledger, whose condition names them alike, can serve the query)."""
+    return Ticket.status.in_(bindparam("running_statuses", list(LEDGER_STATUSES), expanding=True,
+                                       literal_execute=True))
 
 
 def overdue_where(branch_id: str | None, now: datetime, within_h: float = 0.0) -> tuple:
     """Running tickets past (or, with within_h, within that many hours of) their due time."""
     soon = now + timedelta(hours=within_h)
-    return (*in_scope(branch_id), Ticket.status.in_(RUNNING_STATUSES),
+    return (*in_scope(branch_id), running(),
             or_(Ticket.first_response_at.is_(None) & (Ticket.response_due_at < soon),
                 Ticket.first_reply_at.is_(None) & (Ticket.reply_due_at < soon),
                 (Ticket.status == "reopened") & (Ticket.reply_due_at < soon)))
 
 
+def overdue_by_grid(session, branch_id: str | None, now: datetime) -> dict:
+    """Running tickets overdue now per grid, counted from the tickets."""
+    return dict(session.execute(select(Ticket.grid_id, func.count()).where(*overdue_where(branch_id, now))
+                                .group_by(Ticket.grid_id)).all())
+
+
+def _overdue_key(branch_id: str | None) -> str:
+    return kv.key("dashboard", "overdue", branch_id or "*")
+
+
+def store_overdue(bot, session, now: datetime) -> None:
+    """The summary job's snapshot of the overdue counts per branch and grid (and for every branch),
+    so that 总览 need not count every overdue ticket while a secretary waits."""
+    counts: dict = {}
+    rows = session.execute(select(Ticket.branch_id, Ticket.grid_id, func.count())
+                           .where(*overdue_where(None, now)).group_by(Ticket.branch_id, Ticket.grid_id))
+    for branch, grid, n in rows:
+        for scope in {branch, None}:
+            per_grid = counts.setdefault(scope, {})
+            per_grid[grid or ""] = per_grid.get(grid or "", 0) + int(n)
+    ttl = 3 * 60 * int(bot.cfg["dashboard"]["summary_every_min"])
+    pipe = bot.redis.pipeline()
+    for scope in {None, *(b for b, in session.execute(select(Branch.id)))}:
+        pipe.set(_overdue_key(scope), json.dumps({"at": now.isoformat(), "counts": counts.get(scope, {})}), ex=ttl)
+    pipe.execute()
+
+
+def overdue_counts(bot, session, branch_id: str | None, now: datetime) -> tuple[dict, datetime | None]:
+    """Overdue tickets per grid: the job's snapshot when it is at most two job intervals old
+    (with its time), else counted now (time None)."""
+    raw = bot.redis.get(_overdue_key(branch_id))
+    if raw:
+        snap = json.loads(raw)
+        at = datetime.fromisoformat(snap["at"])
+        if now - timedelta(minutes=2 * int(bot.cfg["dashboard"]["summary_every_min"])) <= at <= now:
+            return {(g or None): n for g, n in snap["counts"].items()}, at
+    return overdue_by_grid(session, branch_id, now), None
+
+
 def grid_table(session, branch_id: str | None, period: Period, now: datetime,
-               ratings: dict | None = None) -> list[dict]:
+               ratings: dict | None = None, overdue: dict | None = None) -> list[dict]:
     """Per grid: tickets of the period, tickets overdue now, satisfaction % of the period's ratings."""
-    scope = in_scope(branch_id)
-    tickets = dict(session.execute(select(Ticket.grid_id, func.count()).where(
-        *scope, Ticket.created_at >= period.start, Ticket.created_at < period.end).group_by(Ticket.grid_id)).all())
-    overdue = dict(session.execute(select(Ticket.grid_id, func.count()).where(*overdue_where(branch_id, now))
-                                   .group_by(Ticket.grid_id)).all())
+    tickets = {(g or None): v["received"] for (g,), v in
+               summary.daily(session, _tz(period.start), branch_id, *_days(period), ("grid_id",)).items()}
+    if overdue is None:
+        overdue = overdue_by_grid(session, branch_id, now)
     if ratings is None:
         ratings = ratings_by_grid(session, branch_id, period)
     ratings = {g: v for (current, g), v in ratings.items() if current}
@@ -206,7 +242,7 @@ LEDGER_SORTS = {"late": "late", "due": "due", "assignee": "assignee", "no": "no"
 def ledger(session, branch_id: str | None, now: datetime, near_h: float, sort: str = "late",
            limit: int = 200) -> list[dict]:
     """The 督办台账: overdue and nearly-due running tickets with assignee, due time and how late."""
-    due = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+    due = LEDGER_DUE
     order = {"late": (due, Ticket.id), "due": (due, Ticket.id), "assignee": (Ticket.assignee_id, due),
              "no": (Ticket.no,)}[LEDGER_SORTS.get(sort, "late")]
     rows = session.execute(
@@ -222,12 +258,11 @@ def ledger(session, branch_id: str | None, now: datetime, near_h: float, sort: s
 
 def sentiment_split(session, branch_id: str | None, period: Period) -> dict:
     """How many of the period's tickets read negative, neutral, positive (and not scored yet)."""
-    label = case((Ticket.sentiment.is_(None), "unscored"), (Ticket.sentiment < NEGATIVE, "negative"),
-                 (Ticket.sentiment >= POSITIVE, "positive"), else_="neutral")
-    rows = dict(session.execute(select(label, func.count()).where(
-        *in_scope(branch_id), Ticket.created_at >= period.start, Ticket.created_at < period.end)
-        .group_by(label)).all())
-    return {k: int(rows.get(k, 0)) for k in ("negative", "neutral", "positive", "unscored")}
+    totals = dict.fromkeys(("negative", "neutral", "positive", "unscored"), 0)
+    for v in summary.daily(session, _tz(period.start), branch_id, *_days(period), ()).values():
+        for k in totals:
+            totals[k] += v[k]
+    return totals
 
 
 def urgent_cases(session, branch_id: str | None, period: Period, angry_below: float, limit: int = 50) -> list:
@@ -242,13 +277,12 @@ def urgent_cases(session, branch_id: str | None, period: Period, angry_below: fl
 
 def weekly_counts(session, branch_id: str | None, first_monday: datetime, weeks: int) -> dict:
     """Tickets received per category and week index from a local Monday (for the forecast)."""
-    origin = first_monday.timestamp() / 3600.0
-    week = whole_part(session, (epoch_hours(session, Ticket.created_at) - origin) / 168.0)
+    first = summary.day_of(first_monday)
     out: dict = {}
-    for category, index, n in session.execute(select(Ticket.category, week, func.count()).where(
-            *in_scope(branch_id), Ticket.created_at >= first_monday,
-            Ticket.created_at < first_monday + timedelta(weeks=weeks)).group_by(Ticket.category, week)):
-        out.setdefault(category, [0] * weeks)[int(index)] = int(n)
+    for (day, category), v in summary.daily(session, _tz(first_monday), branch_id, first,
+                                            first + timedelta(weeks=weeks), ("day", "category")).items():
+        if v["received"]:
+            out.setdefault(category, [0] * weeks)[(day - first).days // 7] += v["received"]
     return out
 
 
@@ -280,9 +314,10 @@ def member_table(session, branch_id: str | None, start: datetime, end: datetime,
                  weights: dict[str, float], only: str | None = None) -> list[dict]:
     """Per member of a month: handled, on-time %, satisfaction, points and the appraisal parts and total.
 
-    The parts are those of bot/appraisal.py (participation: active days over working days;
-    quality: resolved tickets answered on time and never reopened; satisfaction: ratings given
-    to the member's tickets), grouped in SQL instead of one query per member.
+    The parts are those of bot/appraisal.py (participation: days with points, ticket events or
+    work logs over working days; quality: resolved tickets answered on time and never reopened;
+    satisfaction: ratings credited to the member who resolved the ticket), added up from the
+    members' daily summaries.
     """
     members = select(Member).where(Member.active)
     if branch_id:
@@ -290,48 +325,20 @@ def member_table(session, branch_id: str | None, start: datetime, end: datetime,
     if only:
         members = members.where(Member.userid == only)
     people = session.scalars(members.order_by(Member.branch_id, Member.userid)).all()
-    offset_h = start.utcoffset().total_seconds() / 3600 if start.utcoffset() else 0.0
-    userid = func.substr(TicketEvent.actor, 8)
-    by_member = TicketEvent.actor.like("member:%")
-
-    def day(column):
-        return whole_part(session, (epoch_hours(session, column) + offset_h) / 24.0)
-
-    days = select(PointsEntry.member_id.label("m"), day(PointsEntry.at).label("d")).where(
-        PointsEntry.at >= start, PointsEntry.at < end).union(
-        select(userid.label("m"), day(TicketEvent.at).label("d")).where(
-            by_member, TicketEvent.at >= start, TicketEvent.at < end)).subquery()
-    active = dict(session.execute(select(days.c.m, func.count()).group_by(days.c.m)).all())
-    good = and_(Ticket.reopen_count == 0, Ticket.first_reply_at.is_not(None), Ticket.reply_due_at.is_not(None),
-                Ticket.first_reply_at <= Ticket.reply_due_at)
-    handled = {m: (int(n), int(g)) for m, n, g in session.execute(
-        select(userid, func.count(func.distinct(TicketEvent.ticket_id)),
-               func.count(func.distinct(case((good, TicketEvent.ticket_id)))))
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == "resolved", by_member, TicketEvent.at >= start, TicketEvent.at < end)
-        .group_by(userid))}
-    rated = {m: (int(n), int(s)) for m, n, s in session.execute(
-        select(Ticket.assignee_id, func.count(), func.coalesce(func.sum(case((satisfied(), 1), else_=0)), 0))
-        .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == "rated", TicketEvent.at >= start, TicketEvent.at < end,
-               Ticket.assignee_id.is_not(None))
-        .group_by(Ticket.assignee_id))}
-    points = dict(session.execute(select(PointsEntry.member_id, func.sum(PointsEntry.points)).where(
-        PointsEntry.at >= start, PointsEntry.at < end).group_by(PointsEntry.member_id)).all())
+    days = summary.members(session, _tz(start), summary.day_of(start), summary.day_of(end))
+    empty = dict.fromkeys(summary.MEMBER_COUNTS, 0)
     rows = []
     for m in people:
-        n_active = int(active.get(m.userid, 0))
-        n_handled, n_good = handled.get(m.userid, (0, 0))
-        n_rated, n_satisfied = rated.get(m.userid, (0, 0))
-        parts = {"participation": min(100.0, _pct(n_active, workdays)) if workdays else None,
-                 "quality": _pct(n_good, n_handled), "satisfaction": _pct(n_satisfied, n_rated)}
-        weighed = {k: v for k, v in parts.items() if v is not None}
-        total = round(sum(v * weights[k] for k, v in weighed.items()) / sum(weights[k] for k in weighed), 1) \
+        v = days.get(m.userid, empty)
+        parts = {"participation": min(100.0, _pct(v["active"], workdays)) if workdays else None,
+                 "quality": _pct(v["good"], v["handled"]), "satisfaction": _pct(v["satisfied"], v["rated"])}
+        weighed = {k: value for k, value in parts.items() if value is not None}
+        total = round(sum(value * weights[k] for k, value in weighed.items()) / sum(weights[k] for k in weighed), 1) \
             if weighed and sum(weights[k] for k in weighed) else None
         rows.append({"userid": m.userid, "name": m.name, "branch": m.branch_id, "role": m.role,
-                     "handled": n_handled, "on_time": n_good, "on_time_pct": parts["quality"],
-                     "ratings": n_rated, "satisfaction_pct": parts["satisfaction"],
-                     "points": int(points.get(m.userid) or 0), "active_days": n_active, "working_days": workdays,
+                     "handled": v["handled"], "on_time": v["good"], "on_time_pct": parts["quality"],
+                     "ratings": v["rated"], "satisfaction_pct": parts["satisfaction"],
+                     "points": v["points"], "active_days": v["active"], "working_days": workdays,
                      **parts, "total": total})
     return rows
 
@@ -346,21 +353,12 @@ def part_averages(rows: list[dict]) -> dict[str, float | None]:
 
 
 def hot_words(session, branch_id: str | None, period: Period, limit: int = 10) -> list[dict]:
-    """The period's hot topics in SQL: each keyword and grid, ranked by how many residents raised it.
+    """The period's hot topics: each keyword and grid, ranked by how many residents raised it.
 
     Keywords are those the worker extracted (bot/hot.py); a ticket not read yet is not counted.
+    Residents are counted per day (one who raised a word on two days of the period counts twice).
     """
-    if session.bind.dialect.name == "postgresql":
-        words = func.json_array_elements_text(Ticket.keywords).table_valued("value").render_derived()
-    else:
-        words = func.json_each(Ticket.keywords).table_valued("value")
-    word = words.c.value
-    residents = func.count(func.distinct(Ticket.resident_id))
-    rows = session.execute(
-        select(word, Ticket.grid_id, residents, func.count(), func.max(Ticket.created_at))
-        .select_from(Ticket).join(words, true())
-        .where(*in_scope(branch_id), Ticket.created_at >= period.start, Ticket.created_at < period.end,
-               Ticket.keywords.is_not(None))
-        .group_by(word, Ticket.grid_id).order_by(residents.desc(), func.count().desc(), word).limit(limit)).all()
-    return [{"keyword": w, "grid": g, "residents": int(r), "tickets": int(n), "latest": latest}
-            for w, g, r, n, latest in rows]
+    rows = summary.words(session, _tz(period.start), branch_id, *_days(period))
+    ranked = sorted(rows.items(), key=lambda kv: (-kv[1]["residents"], -kv[1]["tickets"], kv[0][0]))[:limit]
+    return [{"keyword": w, "grid": g or None, "residents": v["residents"], "tickets": v["tickets"],
+             "latest": v["latest"]} for (w, g), v in ranked]

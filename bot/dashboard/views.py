@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from .. import kv, points, texts
+from .. import kv, outbox, participation, points, texts
 from ..appraisal import working_days
 from ..models import Branch, Grid, Member, Ticket
 from ..outbox import enqueue
@@ -24,6 +24,13 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 PAGES = texts.DB_PAGES
 STATUS_CHOICES = ("open", "new", "assigned", "responded", "replied", "waiting", "transferred", "reopened",
                   "resolved", "rated", "closed", "merged", "closed-unresolved")
+
+
+@bp.record_once
+def _compile_templates(state) -> None:
+    """Compiles the dashboard's templates as the app starts, so a worker's first page does not."""
+    for path in sorted((HERE / "templates" / "dashboard").glob("*.html")):
+        state.app.jinja_env.get_template(f"dashboard/{path.name}")
 
 
 class PageError(Exception):
@@ -72,12 +79,6 @@ def _month() -> str:
     except ValueError:
         raise PageError(400, texts.DB_BAD_INPUT.format(reason=texts.DB_BAD_MONTH)) from None
     return month
-
-
-def _previous_month(month: str, back: int = 1) -> str:
-    year, number = (int(x) for x in month.split("-"))
-    index = year * 12 + number - 1 - back
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _branch(session) -> str | None:
@@ -224,16 +225,23 @@ def overview():
         branch = _branch(session)
         ratings = queries.ratings_by_grid(session, branch, period)
         figures = queries.overview(session, branch, period, ratings)
-        buckets = queries.handling_buckets(session, branch, period)
+        buckets = queries.handling_buckets(session, branch, period, figures["now"]["handling"])
         this_monday = _local_day(now) - timedelta(days=_local_day(now).weekday())
         trend = queries.weekly_trend(session, branch, _midnight(this_monday - timedelta(weeks=11)), 12)
-        grids = queries.grid_table(session, branch, period, now, ratings)
+        overdue, overdue_at = queries.overdue_counts(bot, session, branch, now)
+        grids = queries.grid_table(session, branch, period, now, ratings, overdue)
+        # #15's participation figures and #16's messages that could not be delivered.
+        taking_part = participation.figures(session, period.start, period.end, branch)
+        undelivered = outbox.failed_to_members(session, branch, period.start, period.end) if branch else {}
+        failed = outbox.failures(session, limit=10) if g.viewer.kind == "admin" and not branch else None
     charts = {"category": [{"name": k, "value": v} for k, v in sorted(figures["now"]["by_category"].items(),
-                                                                       key=lambda kv: -kv[1])],
+                                                                       key=lambda kv: (-kv[1], kv[0] or ""))],
               "buckets": {"labels": list(texts.DB_BUCKETS), "values": buckets},
               "trend": trend}
     return _render("overview.html", "overview", figures=figures, buckets=buckets, trend=trend, grids=grids,
-                   first=first, last=last, branch=branch, charts=_chart(charts))
+                   first=first, last=last, branch=branch, charts=_chart(charts), taking_part=taking_part,
+                   undelivered=undelivered, failed=failed,
+                   overdue_at=overdue_at.astimezone(bot.tz).strftime("%H:%M") if overdue_at else None)
 
 
 @bp.get("/ledger")
@@ -292,26 +300,18 @@ def _member_rows(session, branch, month: str, only: str | None = None):
     bot = _bot()
     start, end = points.month_bounds(month, bot.tz)
     days = working_days(bot, start, min(end, bot.clock.now()))
-    in_force = weights.weights_in_force(bot.cfg, _weight_history(session, branch, month)
-                                        if bot.cfg["appraisal"].get("dynamic") else None)
+    weighing = branch
+    if only:
+        member = session.get(Member, only)
+        weighing = member.branch_id if member else None
+    in_force = weights.in_force(bot, session, weighing, month)
     rows = queries.member_table(session, branch, start, end, days, in_force, only=only)
+    if branch is None and not only and bot.cfg["appraisal"].get("dynamic"):
+        # Every branch: each member weighed with their own branch's weights, as appraise() does.
+        by_branch = {b: weights.in_force(bot, session, b, month) for b in {r["branch"] for r in rows}}
+        for row in rows:
+            row["total"] = weights.total(row, by_branch[row["branch"]])
     return rows, in_force, start, end
-
-
-def _weight_history(session, branch, month: str) -> dict:
-    """Each appraisal part's branch average over the configured number of months before `month`."""
-    bot = _bot()
-    history: dict = {k: [] for k in weights.PARTS}
-    for back in range(int(bot.cfg["appraisal"]["periods"]), 0, -1):
-        start, end = points.month_bounds(_previous_month(month, back), bot.tz)
-        if start >= bot.clock.now():
-            continue
-        days = working_days(bot, start, min(end, bot.clock.now()))
-        averages = queries.part_averages(queries.member_table(session, branch, start, end, days,
-                                                              weights.base_weights(bot.cfg)))
-        for key in weights.PARTS:
-            history[key].append(averages[key])
-    return history
 
 
 @bp.get("/members")
@@ -407,7 +407,7 @@ def weights_page():
     month = _month()
     with bot.db.session() as session:
         branch = _branch(session)
-        history = _weight_history(session, branch, month)
+        history = weights.history(bot, session, branch, month)
     rows = weights.dynamic_weights(bot.cfg, history)
     return _render("weights.html", "weights", rows=rows, history=history, month=month, branch=branch,
                    dynamic=bool(bot.cfg["appraisal"].get("dynamic")), base=weights.base_weights(bot.cfg),

@@ -1,6 +1,8 @@
 """Appraisal weights (考核权重): the configured 30/40/30 and, with `appraisal.dynamic`, weights
 that follow the last periods: an indicator whose average stayed below its target gains weight,
 one above loses it, each by at most `max_shift`, and the weights are normalised to sum to 1.
+`in_force` is the one place that says which weights a month's appraisal uses: the dashboard's
+党员 page and export, `bot.appraisal.appraise()` and the API all ask it.
 """
 from __future__ import annotations
 
@@ -50,3 +52,42 @@ def weights_in_force(cfg: dict, history: dict[str, list[float | None]] | None) -
     if cfg["appraisal"].get("dynamic") and history is not None:
         return {k: v["weight"] for k, v in dynamic_weights(cfg, history).items()}
     return base_weights(cfg)
+
+
+def _previous_month(month: str, back: int = 1) -> str:
+    year, number = (int(x) for x in month.split("-"))
+    index = year * 12 + number - 1 - back
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def history(bot, session, branch: str | None, month: str) -> dict[str, list[float | None]]:
+    """Each appraisal part's average over a branch's members (None: every branch) in each of the
+    configured number of months before `month`, oldest first."""
+    from .. import points
+    from ..appraisal import working_days
+    from . import queries
+
+    out: dict = {k: [] for k in PARTS}
+    for back in range(int(bot.cfg["appraisal"]["periods"]), 0, -1):
+        start, end = points.month_bounds(_previous_month(month, back), bot.tz)
+        if start >= bot.clock.now():
+            continue
+        days = working_days(bot, start, min(end, bot.clock.now()))
+        averages = queries.part_averages(queries.member_table(session, branch, start, end, days, base_weights(bot.cfg)))
+        for key in PARTS:
+            out[key].append(averages[key])
+    return out
+
+
+def in_force(bot, session, branch: str | None, month: str) -> dict[str, float]:
+    """The weights a month's appraisal of a branch uses (dynamic ones from that branch's history)."""
+    if not bot.cfg["appraisal"].get("dynamic"):
+        return base_weights(bot.cfg)
+    return weights_in_force(bot.cfg, history(bot, session, branch, month))
+
+
+def total(parts: dict, weights: dict[str, float]) -> float | None:
+    """A member's appraisal total: the weighted mean of the parts they have a figure for."""
+    weighed = {k: parts[k] for k in PARTS if parts.get(k) is not None}
+    whole = sum(weights[k] for k in weighed)
+    return round(sum(v * weights[k] for k, v in weighed.items()) / whole, 1) if weighed and whole else None
