@@ -57,7 +57,7 @@ def start(turn):
     refusal = _over_daily_limit(turn)
     if refusal:
         return Finish([turn.reply(refusal)])
-    offered = turn.ctx.redis.get(offer_key(resident.openid))
+    offered = turn.ctx.kv_get(offer_key(resident.openid))
     if offered:
         # The offered text starts the description step, shown with 用这段 / 重新描述.
         turn.ctx.after_commit.append(lambda: turn.ctx.redis.delete(offer_key(resident.openid)))

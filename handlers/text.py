@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import texts, work
+from bot import caching, texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful, words_in
 from bot.participation import commands as participation
@@ -47,7 +47,10 @@ def read_text(ctx, said: str):
         return [ctx.reply(texts.GREETING_REPLY)]
     if words.is_thanks(short):
         return [ctx.reply(texts.THANKS_REPLY)]
-    waiting = work.waiting_for(ctx.session, ctx.resident())
+    waiting = None
+    if caching.facts(ctx).get("waiting") is not False:     # #19: cached while no ticket waits
+        waiting = work.waiting_for(ctx.session, ctx.resident())
+        caching.learn(ctx, waiting=waiting is not None)
     if waiting is not None and is_meaningful(said):
         return work.answer_question(ctx, ctx.resident(), waiting, said)
     return offer(ctx, said) or [ctx.reply(texts.RESIDENT_HINT)]
@@ -64,7 +67,7 @@ def offer(ctx, said: str):
     if not is_meaningful(said) or words.is_answer_word(said):
         return None
     key = offer_key(ctx.inbound.user)
-    pending = ctx.redis.get(key)
+    pending = ctx.kv_get(key)
     if isinstance(pending, bytes):
         pending = pending.decode("utf-8")
     urgent = words_in(said, ctx.cfg["nlp"]["urgent_words"])
