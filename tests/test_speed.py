@@ -128,3 +128,24 @@ def test_a_retry_after_redis_forgot_a_read_only_answer_gets_the_stored_one(bot, 
         assert session.scalar(select(InboxEntry.reply).where(InboxEntry.user == "o-retry",
                                                              InboxEntry.dedupe_id.like("m:%"))
                               .order_by(InboxEntry.at.desc()).limit(1)) is not None
+
+
+def test_my_queue_is_counted_sorted_and_cut_in_the_database(bot, people, clock):
+    from datetime import timedelta
+
+    now = clock.now()
+    rows = [{"no": f"20261120-{n:04d}", "text": f"第{n}件事", "status": "assigned", "category": "城乡建设",
+             "assignee_id": "pm01", "created_at": now, "updated_at": now,
+             "response_due_at": now + timedelta(hours=(n * 7) % 25 - 3)} for n in range(1, 26)]
+    rows.append({**rows[0], "no": "20261120-0099", "status": "resolved",
+                 "response_due_at": now - timedelta(days=3)})          # not open: not listed
+    with bot.db.session() as session:
+        session.execute(insert(Ticket), rows)
+    answer = people.member("pm01").says("我的工单")
+    lines = answer.split("\n")
+    assert lines[0] == texts.W_QUEUE_HEADER.format(n=25)
+    listed = [line for line in lines if "｜" in line]
+    assert len(listed) == 20
+    expected = sorted(rows[:25], key=lambda r: (r["response_due_at"], r["no"]))[:20]
+    assert [line.split("｜")[0][-13:] for line in listed] == [r["no"] for r in expected]
+    assert listed[0].startswith("【超期】") and "0099" not in answer
