@@ -268,6 +268,44 @@ def measure(app: str, folder: Path, env: dict, args, store_pids, rate: float | N
     return result
 
 
+def measure_queue(settings: dict, database_url: str, env: dict, redis_client, tickets: int = 1000) -> dict:
+    """我的工单 of a member with `tickets` open tickets, in process through the webhook: ms per call."""
+    from datetime import datetime, timedelta, timezone
+    from statistics import median
+
+    from sqlalchemy import insert
+
+    from bot.app import create_app
+    from bot.models import Ticket
+    from bot.simulator import Person
+
+    fresh_store(load_config_for(settings), database_url, env, redis_client)
+    app = create_app({**settings, "config_file": None}, prepare=False)
+    bot = app.extensions["bot"]
+    now = datetime.now(timezone.utc)
+    rows = [{"no": f"20261120-{n:05d}", "text": f"第{n}号楼的问题", "status": "assigned", "category": "城乡建设",
+             "assignee_id": "pm01", "created_at": now, "updated_at": now,
+             "response_due_at": now + timedelta(minutes=(n * 37) % 5000 - 600)} for n in range(tickets)]
+    with bot.db.session() as session:
+        session.execute(insert(Ticket), rows)
+    client = app.test_client()
+    member = Person(bot.cfg, "wecom", "pm01", None)
+    walls, cpus = [], []
+    for _ in range(40):
+        query, body = member.deliver({"MsgType": "text", "Content": "我的工单"})
+        w0, c0 = time.perf_counter(), time.process_time()
+        assert client.post("/wecom", query_string=query, data=body).status_code == 200
+        walls.append(1000 * (time.perf_counter() - w0))
+        cpus.append(1000 * (time.process_time() - c0))
+    walls, cpus = walls[5:], cpus[5:]
+    return {"open_tickets": tickets, "median_ms": round(median(walls), 2), "cpu_ms": round(median(cpus), 2)}
+
+
+def load_config_for(settings: dict) -> dict:
+    from bot.config import load_config
+    return load_config({**settings, "config_file": None}, environ={})
+
+
 def spread(values: list[float]) -> str:
     return f"{min(values):g}–{max(values):g}" if len(values) > 1 else f"{values[0]:g}"
 
@@ -279,6 +317,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="floor and bot measured this many times in turn")
     parser.add_argument("--size", type=int, default=2400, help="callbacks signed per connection and workload")
     parser.add_argument("--workloads", default="texts,mix,mix_half")
+    parser.add_argument("--extra", default="queue", help="also measure: queue (我的工单, 1,000 open tickets)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -325,6 +364,8 @@ def main() -> int:
                 if workload == "mix":
                     mix_rps = measured["rps"]
                 shutil.rmtree(path)
+        if "queue" in args.extra:
+            result["my_queue"] = measure_queue(settings, args.database_url, env, redis_client)
         summary = {}
         for name in ["floor", *workloads]:
             rows = result[name]
