@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import bindparam, delete, event, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,18 @@ def claim(session: Session, inbound, now: datetime) -> InboxEntry | Handled:
 CLAIM = "bot_inbox_claim"
 
 
+# The claim's statement as text: the dialects' INSERT … ON CONFLICT constructs are compiled
+# again on every execution (they have no cache key); this is compiled once (#19).
+_CLAIM = text('INSERT INTO inbox (channel, "user", dedupe_id, reply, at) '
+              'VALUES (:channel, :user, :dedupe_id, :reply, :at) ON CONFLICT DO NOTHING RETURNING channel'
+              ).bindparams(bindparam("at", type_=InboxEntry.__table__.c.at.type),
+                           bindparam("reply", type_=InboxEntry.__table__.c.reply.type))
+
+
+def _insert(_dialect: str):
+    return _CLAIM
+
+
 class HandledBefore(Exception):
     """Raised at a transaction's first write when the callback was handled before."""
 
@@ -74,9 +86,8 @@ class Claim:
         try:
             with session.no_autoflush:
                 connection = session.connection()
-                insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-                row = connection.execute(insert(InboxEntry.__table__).values(at=self.now, reply=None, **self.identity)
-                                         .on_conflict_do_nothing().returning(InboxEntry.__table__.c.channel)).first()
+                row = connection.execute(_insert(connection.dialect.name),
+                                         {"at": self.now, "reply": None, **self.identity}).first()
                 if row is None:
                     self.handled = Handled(connection.execute(select(InboxEntry.reply).filter_by(**self.identity))
                                            .scalar())
@@ -107,9 +118,8 @@ class Claim:
         Redis dedupe still answers a retry).
         """
         with bot.db.quick.begin() as connection:
-            insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-            row = connection.execute(insert(InboxEntry.__table__).values(at=self.now, reply=reply, **self.identity)
-                                     .on_conflict_do_nothing().returning(InboxEntry.__table__.c.channel)).first()
+            row = connection.execute(_insert(connection.dialect.name),
+                                     {"at": self.now, "reply": reply, **self.identity}).first()
             if row is not None:
                 return None
             return Handled(connection.execute(select(InboxEntry.reply).filter_by(**self.identity)).scalar())
