@@ -15,7 +15,7 @@ from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
 from .ops.logs import user_hash
-from .ops.metrics import metric_kind, queue_callback_metric, record_callback
+from .ops.metrics import CALLBACKS, LATENCY, callback_metric_fields, metric_kind, queue_callback_metric, record_callback
 from .outbox import PARKED
 from .reliability import inbox
 from .reliability.dberrors import is_duplicate, is_outage
@@ -47,6 +47,18 @@ _BEGIN = ("if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then 
           "local out = {1, 1, redis.call('sismember', KEYS[4], ARGV[6])} "
           "for i = 5, #KEYS do out[#out + 1] = redis.call('get', KEYS[i]) or '' end "
           "return out")
+# The second round trip's last command (#19): the finish mark and the in-flight entry (or the
+# entry moved up for the recovery job), the lock freed if still ours, the callback's metrics.
+# Returns 1 unlocked, 0 the lock had run out, -1 not held.
+_FINISH = ("if ARGV[1] == 'done' then redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) "
+           "redis.call('zrem', KEYS[2], KEYS[1]) "
+           "else redis.call('zadd', KEYS[2], 'XX', ARGV[4], KEYS[1]) end "
+           "local unlocked = -1 "
+           "if ARGV[5] ~= '' then unlocked = 0 if redis.call('get', KEYS[3]) == ARGV[5] then "
+           "redis.call('del', KEYS[3]) unlocked = 1 end end "
+           "if ARGV[6] ~= '' then redis.call('hincrby', KEYS[4], ARGV[6], 1) "
+           "redis.call('hincrby', KEYS[5], ARGV[7], 1) redis.call('hincrbyfloat', KEYS[5], ARGV[8], ARGV[9]) end "
+           "return unlocked")
 # Frees the person's lock if this request still holds it (as redis-py's Lock does).
 _UNLOCK = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
            "return 0")
@@ -235,11 +247,6 @@ def mark_pending(bot, mark: str, record: str, replay_at: float) -> bool:
                                int(bot.cfg["dedupe"]["ttl_s"]), replay_at))
 
 
-def replay_soon(redis_or_pipe, bot, mark: str) -> None:
-    """A callback left for the recovery job: due at its next pass instead of in RECOVER_AFTER_S."""
-    redis_or_pipe.zadd(INFLIGHT, {mark: bot.clock.timestamp() - RECOVER_AFTER_S}, xx=True)
-
-
 def repeated(bot, inbound: Inbound, mark: str, deadline: Deadline) -> str | None:
     """A delivery whose mark was there: the first one's answer, or the database's."""
     xml = wait_for_first(bot, mark, deadline.left(cap=float(bot.cfg["reliability"]["duplicate_wait_s"])))
@@ -294,7 +301,7 @@ def handle_once(bot, inbound: Inbound, metric=None) -> str | None:
         locked = True
     else:
         locked = wait_for_lock(bot, key, token, deadline.left(cap=8))
-    pipe = bot.redis.pipeline(transaction=True)
+    pipe = bot.redis.pipeline(transaction=False)   # what the message writes, then _FINISH: in order
     if locked:
         passive = run(bot, inbound, deadline=deadline, prefetched=prefetched, pipe=pipe)
     else:
@@ -306,21 +313,25 @@ def handle_once(bot, inbound: Inbound, metric=None) -> str | None:
         xml = passive_xml(bot, inbound, texts.RECEIVED)
     else:
         xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
-    if deferred:
-        replay_soon(pipe, bot, mark)
-    else:
-        pipe.set(mark, DONE + ("" if passive is LATE else xml), ex=ttl)
-        pipe.zrem(INFLIGHT, mark)
-    if locked:
-        unlock(pipe, key, token)
-    _record(pipe, metric)
+    metric_args = ["", "", "", 0]
+    if metric is not None:
+        channel, kind, outcome, started = metric
+        metric_args = callback_metric_fields(channel, kind, outcome, time.monotonic() - started)
+    finish = (_FINISH, 5, mark, INFLIGHT, key, CALLBACKS, LATENCY, "replay" if deferred else "done",
+              DONE + ("" if passive is LATE else xml), ttl, bot.clock.timestamp() - RECOVER_AFTER_S,
+              token if locked else "", *metric_args)
     try:
-        results = pipe.execute(raise_on_error=False)
-        for result in results:
-            if isinstance(result, Exception):
-                log.warning("a Redis write after handling %s %s from %s failed: %s", inbound.channel,
-                            inbound.kind, inbound.user, result)
-        if locked and results[-4 if metric else -1] == 0:
+        if len(pipe):
+            pipe.eval(*finish)
+            results = pipe.execute(raise_on_error=False)
+            for result in results:
+                if isinstance(result, Exception):
+                    log.warning("a Redis write after handling %s %s from %s failed: %s", inbound.channel,
+                                inbound.kind, inbound.user, result)
+            unlocked = results[-1]
+        else:
+            unlocked = bot.redis.eval(*finish)
+        if unlocked == 0:
             log.warning("lock for %s expired while handling", inbound.user)
     except Exception:  # Redis failing now: the inbox row answers any retry; the mark and lock run out
         log.warning("could not update %s in Redis", mark, exc_info=True)

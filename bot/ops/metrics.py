@@ -34,12 +34,18 @@ def metric_kind(inbound) -> str:
     return inbound.kind
 
 
+def callback_metric_fields(channel: str, kind: str, outcome: str, seconds: float) -> list:
+    """The hash fields one callback adds 1 to (count, latency bucket), the sum field and the seconds."""
+    bucket = next((str(b) for b in BUCKETS if seconds <= b), "+Inf")
+    return [f"{channel}|{kind}|{outcome}", f"{channel}|{bucket}", f"{channel}|sum", seconds]
+
+
 def queue_callback_metric(pipe, channel: str, kind: str, outcome: str, seconds: float) -> None:
     """Adds one callback's count and handling time to a pipeline (three commands)."""
-    bucket = next((str(b) for b in BUCKETS if seconds <= b), "+Inf")
-    pipe.hincrby(CALLBACKS, f"{channel}|{kind}|{outcome}", 1)
-    pipe.hincrby(LATENCY, f"{channel}|{bucket}", 1)
-    pipe.hincrbyfloat(LATENCY, f"{channel}|sum", seconds)
+    count, bucket, total, seconds = callback_metric_fields(channel, kind, outcome, seconds)
+    pipe.hincrby(CALLBACKS, count, 1)
+    pipe.hincrby(LATENCY, bucket, 1)
+    pipe.hincrbyfloat(LATENCY, total, seconds)
 
 
 def record_callback(redis, channel: str, kind: str, outcome: str, seconds: float) -> None:
