@@ -23,7 +23,7 @@ from .models import (
     TicketEvent,
     TicketFollower,
 )
-from .nlp import OTHER, KeywordClassifier, similarity, words_in
+from .nlp import OTHER, KeywordClassifier, similarities, words_in
 from .privacy import mask_address, mask_name, mask_pii, resident_label
 from .reliability.numbering import insert_numbered
 from .replies import Reply
@@ -210,7 +210,7 @@ class Similar:
 def _most_similar(session, conditions, text: str, threshold: float):
     rows = session.execute(select(Ticket.no, Ticket.status, Ticket.text).where(*conditions)
                            .order_by(Ticket.id.desc()).limit(DUPLICATE_CANDIDATES)).all()
-    scored = [(similarity(text, row.text), row) for row in rows]
+    scored = list(zip(similarities(text, [row.text for row in rows]), rows))
     score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
     return best if best is not None and score >= threshold else None
 
