@@ -98,7 +98,10 @@ class Database:
         wait_ms = int(self.lock_wait_s * 1000)
         kwargs = {**self._kwargs, "pool_size": 2, "isolation_level": "AUTOCOMMIT",
                   "connect_args": {"options": f"-c lock_timeout={wait_ms} -c synchronous_commit=off"}}
-        return create_engine(self.url, **kwargs)
+        quick = create_engine(self.url, **kwargs)
+        # Whoever empties the main pool (a restore, a test's teardown) empties this one too.
+        event.listen(self.engine, "engine_disposed", lambda _engine: quick.dispose())
+        return quick
 
     @contextmanager
     def session(self, lock_wait_s: float | None = None):
