@@ -149,7 +149,7 @@ def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline, prefetche
             if claim.wrote(session):
                 claim.store_reply(session, reply)
                 inbox.relax_if_nothing_else(session)
-        handled = None if claim.claimed else claim.claim_alone(bot, reply)
+        handled = None if claim.claimed else claim.claim_alone(bot, reply, deadline.left(cap=bot.db.lock_wait_s))
     except inbox.HandledBefore as exc:     # raised at the first write: rolled back, nothing happened
         handled = exc.handled
     if handled is not None:   # handled before: the same answer, no effect

@@ -110,19 +110,28 @@ class Claim:
             return True
         return False
 
-    def claim_alone(self, bot, reply: str | None) -> Handled | None:
+    def claim_alone(self, bot, reply: str | None, lock_wait_s: float | None = None) -> Handled | None:
         """The row of a callback that wrote nothing else, with its answer, in a statement of its own.
 
-        Handled before: None is not returned, the stored answer is. On PostgreSQL the commit does
+        Handled before: the stored answer is returned, else None. On PostgreSQL the commit does
         not wait for the disk (a crash forgets only that a callback without effects was handled;
-        Redis dedupe still answers a retry).
+        Redis dedupe still answers a retry). On SQLite the wait for the write lock comes out of
+        the request's deadline (`lock_wait_s`), as in the transaction it replaces.
         """
         with bot.db.quick.begin() as connection:
-            row = connection.execute(_insert(connection.dialect.name),
-                                     {"at": self.now, "reply": reply, **self.identity}).first()
-            if row is not None:
-                return None
-            return Handled(connection.execute(select(InboxEntry.reply).filter_by(**self.identity)).scalar())
+            limited = bot.db.is_sqlite and lock_wait_s is not None and lock_wait_s < bot.db.lock_wait_s
+            raw = connection.connection.dbapi_connection if limited else None
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={max(1, int(lock_wait_s * 1000))}")
+            try:
+                row = connection.execute(_insert(connection.dialect.name),
+                                         {"at": self.now, "reply": reply, **self.identity}).first()
+                if row is not None:
+                    return None
+                return Handled(connection.execute(select(InboxEntry.reply).filter_by(**self.identity)).scalar())
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA busy_timeout={int(bot.db.lock_wait_s * 1000)}")
 
 
 def start_claim(session: Session, inbound, now: datetime) -> Claim:
