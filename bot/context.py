@@ -61,6 +61,10 @@ class Context:
             self._sender = self.session.scalar(select(Resident).where(Resident.openid == self.inbound.user))
         return self._sender
 
+    def remember_resident(self, resident: Resident) -> None:
+        """The resident who wrote, just created in this transaction."""
+        self._sender = resident
+
     def member(self) -> Member | None:
         """The active member who wrote (WeCom only)."""
         if self.inbound.channel != "wecom":

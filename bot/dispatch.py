@@ -33,10 +33,10 @@ def note_sender(ctx: Context) -> None:
         return     # known, and seen lately (#19: no query)
     resident = ctx.resident()
     if resident is None:
-        ctx.session.add(Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True,
-                                 last_inbound_at=ctx.now))
+        resident = Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True, last_inbound_at=ctx.now)
+        ctx.session.add(resident)
         ctx.session.flush()
-        resident = ctx.resident()   # nothing was remembered yet, so this finds the new row
+        ctx.remember_resident(resident)   # the new row, without reading it back
     if resident.last_inbound_at is None or ctx.now - resident.last_inbound_at > INBOUND_PRECISION:
         resident.last_inbound_at = ctx.now
     caching.learn(ctx, **{"in": resident.last_inbound_at.timestamp()})
