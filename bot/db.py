@@ -96,7 +96,7 @@ class Database:
         if self.is_sqlite:
             return self.engine
         wait_ms = int(self.lock_wait_s * 1000)
-        kwargs = {**self._kwargs, "pool_size": 2, "isolation_level": "AUTOCOMMIT",
+        kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 4, "isolation_level": "AUTOCOMMIT",
                   "connect_args": {"options": f"-c lock_timeout={wait_ms} -c synchronous_commit=off"}}
         quick = create_engine(self.url, **kwargs)
         # Whoever empties the main pool (a restore, a test's teardown) empties this one too.
