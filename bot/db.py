@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_QUICK: dict = {}            # database URL -> the process's quick engine (see Database.quick)
+_QUICK_LOCK = threading.Lock()
 
 
 def insert_ignore(session: Session, model, **values) -> bool:
@@ -90,15 +93,19 @@ class Database:
     def quick(self):
         """An engine for single statements that commit by themselves (a callback's lone inbox row).
 
-        On PostgreSQL: autocommit, and commits that do not wait for the disk; on SQLite the
+        On PostgreSQL: autocommit, and commits that do not wait for the disk, on one small pool per
+        process and database URL (however many Database objects a process makes); on SQLite the
         engine itself (a local commit costs little).
         """
         if self.is_sqlite:
             return self.engine
-        wait_ms = int(self.lock_wait_s * 1000)
-        kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 4, "isolation_level": "AUTOCOMMIT",
-                  "connect_args": {"options": f"-c lock_timeout={wait_ms} -c synchronous_commit=off"}}
-        quick = create_engine(self.url, **kwargs)
+        with _QUICK_LOCK:
+            quick = _QUICK.get(self.url)
+            if quick is None:
+                wait_ms = int(self.lock_wait_s * 1000)
+                kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 4, "isolation_level": "AUTOCOMMIT",
+                          "connect_args": {"options": f"-c lock_timeout={wait_ms} -c synchronous_commit=off"}}
+                quick = _QUICK[self.url] = create_engine(self.url, **kwargs)
         # Whoever empties the main pool (a restore, a test's teardown) empties this one too.
         event.listen(self.engine, "engine_disposed", lambda _engine: quick.dispose())
         return quick
