@@ -58,6 +58,29 @@ def _sqlite_pragmas(lock_wait_ms: int):
     return apply
 
 
+def _lock_wait_hook(is_sqlite: bool, default_s: float):
+    """Sets a session's shorter lock wait when its transaction begins (a webhook request's deadline)."""
+    default = int(default_s * 1000)
+
+    def apply(session: Session, _transaction, connection) -> None:
+        wait_ms = session.info.get("lock_wait_ms")
+        if wait_ms is None:
+            return
+        if not is_sqlite:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")   # this transaction only
+            return
+        raw = connection.connection.dbapi_connection
+        raw.execute(f"PRAGMA busy_timeout={wait_ms}")
+
+        def restore():
+            try:
+                raw.execute(f"PRAGMA busy_timeout={default}")
+            except Exception:  # the connection is gone; a new one gets the default
+                pass
+        session.info["restore_lock_wait"] = restore
+    return apply
+
+
 class Database:
     """The engine and a session factory for one configured database."""
 
@@ -84,7 +107,9 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # A shorter lock wait is set when the session first begins, not before: a callback that
         # reads nothing from the database does not open a transaction for it (#19).
-        event.listen(self.sessions, "after_begin", self._apply_lock_wait)
+        # A function of the settings, not a bound method: a Database must not be kept alive by a cycle
+        # (its pool would hold connections until the cyclic collector runs).
+        event.listen(self.sessions, "after_begin", _lock_wait_hook(self.is_sqlite, self.lock_wait_s))
         from .reliability.inbox import claim_before_writes
 
         claim_before_writes(self.sessions)
@@ -131,24 +156,6 @@ class Database:
             if restore is not None:
                 restore()
             session.close()
-
-    def _apply_lock_wait(self, session: Session, _transaction, connection) -> None:
-        wait_ms = session.info.get("lock_wait_ms")
-        if wait_ms is None:
-            return
-        if not self.is_sqlite:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")   # this transaction only
-            return
-        raw = connection.connection.dbapi_connection
-        raw.execute(f"PRAGMA busy_timeout={wait_ms}")
-        default = int(self.lock_wait_s * 1000)
-
-        def restore():
-            try:
-                raw.execute(f"PRAGMA busy_timeout={default}")
-            except Exception:  # the connection is gone; a new one gets the default
-                pass
-        session.info["restore_lock_wait"] = restore
 
     def alembic_config(self) -> AlembicConfig:
         """Returns an Alembic configuration bound to this database."""
