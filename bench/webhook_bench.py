@@ -71,11 +71,18 @@ def _write(folder: Path, conn: int, lines: list) -> None:
             fh.write(f"{path}?{urlencode(query)}\t{body.decode('utf-8')}\n")
 
 
-def write_requests(folder: Path, cfg: dict, connections: int, workload: str, size: int, tag: str) -> int:
-    """Signs the callbacks of one workload, one file per wrk connection; returns how many."""
+def write_requests(folder: Path, cfg: dict, connections: int, workload: str, size: int, tag: str,
+                   warmup: Path | None = None) -> int:
+    """Signs the callbacks of one workload, one file per wrk connection; returns how many.
+
+    `warmup`: for `texts`, where each resident's first text goes (sent before the measurement,
+    so that the measured texts are those of residents the bot knows).
+    """
     from bot.simulator import Person
 
     folder.mkdir(parents=True, exist_ok=True)
+    if warmup is not None:
+        warmup.mkdir(parents=True, exist_ok=True)
     total = 0
     for conn in range(1, connections + 1):
         lines = []
@@ -86,10 +93,13 @@ def write_requests(folder: Path, cfg: dict, connections: int, workload: str, siz
                 lines.append((query, body, "/wechat"))
         elif workload == "texts":
             people = [Person(cfg, "wechat", f"{tag}t{conn}-{r}", None) for r in range(40)]
-            for k in range(max(1, size // 40)):
+            first = []
+            for k in range(max(1, size // 40) + 1):
                 for r, person in enumerate(people):
                     query, body = person.deliver({"MsgType": "text", "Content": PLAIN.format(n=r, k=k)})
-                    lines.append((query, body, "/wechat"))
+                    (first if k == 0 and warmup is not None else lines).append((query, body, "/wechat"))
+            if warmup is not None:
+                _write(warmup, conn, first)
         else:
             for r in range(max(1, size // (len(STEPS) + 1))):
                 person = Person(cfg, "wechat", f"{tag}r{conn}-{r}", None)
@@ -110,13 +120,15 @@ def write_requests(folder: Path, cfg: dict, connections: int, workload: str, siz
 
 def start_gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
     conf = [] if app == "wsgi:app" else ["-c", os.devnull]   # the floor has no schema to check
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", *conf, "-w", "2", "-k", "gthread",
-                             "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log_path = Path(env["BENCH_LOG"] + f".{port}")
+    with open(log_path, "w") as log:     # a file, not a pipe: a full pipe would stop the workers
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", *conf, "-w", "2", "-k", "gthread",
+                                 "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                                 app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{app} did not start: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            raise RuntimeError(f"{app} did not start: {log_path.read_text(errors='replace')[-2000:]}")
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
@@ -245,23 +257,44 @@ def settle(meter: CpuMeter, timeout_s: float = 20) -> None:
 
 
 def measure(app: str, folder: Path, env: dict, args, store_pids, rate: float | None = None,
-            warmup: Path | None = None) -> dict:
+            warmup: Path | None = None, warmup_s: int = 2) -> dict:
     port = free_port()
     server = start_gunicorn(app, port, env)
     try:
         meter = CpuMeter(server, store_pids)
         settle(meter)
         if warmup is not None:       # the first callbacks load what each worker loads lazily
-            wrk(port, warmup, 2, args.connections)
+            wrk(port, warmup, warmup_s, args.connections)
             settle(meter)
         web0, store0 = meter.read()
+        spies = []
+        if os.environ.get("BENCH_PYSPY") and app == "wsgi:app":    # a profile of each worker (py-spy)
+            for n, child in enumerate(psutil.Process(server.pid).children()):
+                spies.append(subprocess.Popen(["py-spy", "record", "--format", "raw", "-r", "200", "-d",
+                                               str(args.seconds), "-o", f"{os.environ['BENCH_PYSPY']}-{n}.txt",
+                                               "-p", str(child.pid)], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
         result = wrk(port, folder, args.seconds, args.connections, rate)
+        for spy in spies:
+            spy.wait()
         web1, store1 = meter.read()
+        labels = {}
+        for pid in [*web1, *store1]:
+            try:
+                labels[pid] = "gunicorn master" if pid == server.pid else \
+                    " ".join(psutil.Process(pid).cmdline())[:60]
+            except psutil.NoSuchProcess:
+                labels[pid] = str(pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
     n = max(1, result["requests"])
     web, store = meter.spent(web0, web1), meter.spent(store0, store1)
+    names = {}
+    for pid, spent in [*((p, v - web0.get(p, 0.0)) for p, v in web1.items()),
+                       *((p, v - store0.get(p, 0.0)) for p, v in store1.items())]:
+        names[f"{pid} {labels.get(pid, '')}"] = round(1000 * spent / n, 3)
+    result["cpu_ms_by_process"] = names
     result["cpu_ms_web"] = round(1000 * web / n, 3)
     result["cpu_ms_all"] = round(1000 * (web + store) / n, 3)
     result["broken"] = bool(result["non_2xx"] or any(result["socket_errors"].values()))
@@ -326,7 +359,7 @@ def main() -> int:
     from bot.config import load_config
 
     workloads = [w for w in args.workloads.split(",") if w]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         folder = Path(tmp)
         settings = {"data_dir": str(folder / "var"), "org_file": str(ROOT / "org.yaml"),
                     "database": {"url": args.database_url}, "redis": {"url": os.environ.get("REDIS_URL", "")},
@@ -338,7 +371,8 @@ def main() -> int:
         (folder / "config.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
         cfg = load_config({**settings, "config_file": None}, environ={})
         env = {**os.environ, "BOT_CONFIG": str(folder / "config.yaml"), "PYTHONPATH": str(ROOT),
-               "FLOOR_TOKEN": "bench", "FLOOR_AES_KEY": KEY, "FLOOR_APP_ID": "wxbench"}
+               "FLOOR_TOKEN": "bench", "FLOOR_AES_KEY": KEY, "FLOOR_APP_ID": "wxbench",
+               "BENCH_LOG": str(folder / "server.log")}
         store_pids, redis_client = store_pids_for(cfg, args.database_url)
         result = {"bench": "webhook", "gunicorn": f"2 workers × {THREADS} threads", "connections": args.connections,
                   "seconds": args.seconds, "runs": args.runs,
@@ -353,11 +387,15 @@ def main() -> int:
                 kind = "mix" if workload.startswith("mix") else workload
                 fresh_store(cfg, args.database_url, env, redis_client)
                 path = folder / f"{workload}-{run}"
-                write_requests(path, cfg, args.connections, kind, args.size, f"{run}{workload[:2]}")
+                if kind != "texts":
+                    write_requests(path, cfg, args.connections, kind, args.size, f"{run}{workload[:2]}")
                 rate = mix_rps / 2 if workload == "mix_half" and mix_rps else None
                 warm = folder / f"warm-{workload}-{run}"
-                write_requests(warm, cfg, args.connections, kind, 80, f"w{run}{workload[:2]}")
-                measured = measure("wsgi:app", path, env, args, store_pids, rate, warm)
+                if kind == "texts":
+                    write_requests(path, cfg, args.connections, kind, args.size, f"{run}{workload[:2]}", warm)
+                else:
+                    write_requests(warm, cfg, args.connections, kind, 80, f"w{run}{workload[:2]}")
+                measured = measure("wsgi:app", path, env, args, store_pids, rate, warm, 8 if kind == "texts" else 2)
                 shutil.rmtree(warm)
                 measured["vs_floor"] = round(measured["rps"] / result["floor"][-1]["rps"], 3)
                 result[workload].append(measured)
