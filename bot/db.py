@@ -128,7 +128,7 @@ class Database:
             quick = _QUICK.get(self.url)
             if quick is None:
                 wait_ms = int(self.lock_wait_s * 1000)
-                kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 4, "isolation_level": "AUTOCOMMIT",
+                kwargs = {**self._kwargs, "pool_size": 4, "max_overflow": 4, "isolation_level": "AUTOCOMMIT",
                           "connect_args": {"options": f"-c lock_timeout={wait_ms} -c synchronous_commit=off"}}
                 quick = _QUICK[self.url] = create_engine(self.url, **kwargs)
         # Whoever empties the main pool (a restore, a test's teardown) empties this one too.
