@@ -47,6 +47,9 @@ class Bot:
         self.calendar = WorkCalendar(cfg)
         self.db = Database(database_url(cfg), float(cfg["database"].get("lock_wait_s", 15)))
         self.redis = kv.connect(cfg)
+        from .caching import invalidates
+
+        invalidates(self.db, self.redis)   # #19: cached resident facts follow the database
         self.wires = {channel: Wire.from_config(cfg, channel) for channel in ("wechat", "wecom")}
         self.platform = Platform(cfg, self.redis)
         self.engine = FlowEngine(int(cfg["flows"]["ttl_s"]))

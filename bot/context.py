@@ -21,7 +21,10 @@ class Context:
     inbound: Inbound
     now: datetime
     after_commit: list = field(default_factory=list)
+    # Redis values read together with the person's lock (#19): key -> value (None: absent).
+    prefetched: dict = field(default_factory=dict)
     _sender: object = field(default=None, repr=False)
+    _pipe: object = field(default=None, repr=False)
 
     @property
     def cfg(self) -> dict:
@@ -29,7 +32,18 @@ class Context:
 
     @property
     def redis(self):
-        return self.bot.redis
+        """The Redis client; while the after-commit steps run, the pipeline they are queued on."""
+        return self._pipe if self._pipe is not None else self.bot.redis
+
+    def writes_to(self, pipe) -> None:
+        """Queues Redis commands given through `redis` on `pipe` (None: send them at once again)."""
+        self._pipe = pipe
+
+    def kv_get(self, key: str):
+        """A Redis value, from what was read with the lock when it was."""
+        if key in self.prefetched:
+            return self.prefetched[key]
+        return self.bot.redis.get(key)
 
     def reply(self, content: str) -> Reply:
         """A text reply to the person who wrote."""
@@ -46,6 +60,10 @@ class Context:
         if self._sender is None:
             self._sender = self.session.scalar(select(Resident).where(Resident.openid == self.inbound.user))
         return self._sender
+
+    def remember_resident(self, resident: Resident) -> None:
+        """The resident who wrote, just created in this transaction."""
+        self._sender = resident
 
     def member(self) -> Member | None:
         """The active member who wrote (WeCom only)."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import handlers
 
+from . import caching
 from .context import Context
 from .models import Resident
 from .outbox import PARKED, release_parked
@@ -25,14 +26,21 @@ def note_sender(ctx: Context) -> None:
     """
     if ctx.inbound.channel != "wechat" or not ctx.inbound.opens_window:
         return
+    parked = ctx.prefetched[PARKED] if PARKED in ctx.prefetched else ctx.redis.sismember(PARKED, ctx.inbound.user)
+    seen = caching.facts(ctx).get("in")
+    if not parked and isinstance(seen, (int, float)) and \
+            ctx.now.timestamp() - seen <= INBOUND_PRECISION.total_seconds():
+        return     # known, and seen lately (#19: no query)
     resident = ctx.resident()
     if resident is None:
-        ctx.session.add(Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True))
+        resident = Resident(openid=ctx.inbound.user, created_at=ctx.now, subscribed=True, last_inbound_at=ctx.now)
+        ctx.session.add(resident)
         ctx.session.flush()
-        resident = ctx.resident()   # nothing was remembered yet, so this finds the new row
+        ctx.remember_resident(resident)   # the new row, without reading it back
     if resident.last_inbound_at is None or ctx.now - resident.last_inbound_at > INBOUND_PRECISION:
         resident.last_inbound_at = ctx.now
-    if ctx.redis.sismember(PARKED, ctx.inbound.user):
+    caching.learn(ctx, **{"in": resident.last_inbound_at.timestamp()})
+    if parked:
         # Messages parked by 45015 / 45047 can go out now that the resident has written.
         release_parked(ctx.session, "wechat", ctx.inbound.user, ctx.now)
         ctx.after_commit.append(lambda: ctx.redis.srem(PARKED, ctx.inbound.user))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
-from . import kv, texts
+from . import caching, kv, texts
 from .errors import BotError, RegistrationError
 from .reliability import drafts
 from .replies import Reply
@@ -171,7 +171,7 @@ class FlowEngine:
 
     def load(self, ctx) -> dict | None:
         """Reads the person's flow state, or None."""
-        raw = ctx.redis.get(self.state_key(ctx.inbound))
+        raw = ctx.kv_get(self.state_key(ctx.inbound))
         if not raw:
             return None
         try:
@@ -304,7 +304,10 @@ class FlowEngine:
         if ctx.inbound.kind not in ("text", "voice", "image", "location") or not any(
                 f.durable and f.channel == ctx.inbound.channel for f in self.flows.values()):
             return None
+        if caching.facts(ctx).get("draft") is False:
+            return None     # no draft under way (#19: no query)
         name = drafts.lost(ctx, self.default_ttl_s)
+        caching.learn(ctx, draft=False)   # a draft found is deleted now: none is under way after this
         flow = self.flows.get(name) if name else None
         if flow is None or not flow.durable:
             return None

@@ -61,6 +61,16 @@ def similarity(a: str, b: str) -> float:
     return len(ga & gb) / min(len(ga), len(gb))
 
 
+def similarities(text: str, others) -> list[float]:
+    """similarity(text, other) for each of the others, the text's bigrams taken once (#19)."""
+    ga = _grams(text)
+    out = []
+    for other in others:
+        gb = _grams(other)
+        out.append(len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0)
+    return out
+
+
 def complaint_part(text: str) -> str:
     """The text without its polite clauses (greetings, thanks), or the text if nothing else is left."""
     kept = [c.strip() for c in CLAUSES.split(text or "") if c.strip() and not POLITE.search(c)]

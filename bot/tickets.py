@@ -23,7 +23,7 @@ from .models import (
     TicketEvent,
     TicketFollower,
 )
-from .nlp import OTHER, KeywordClassifier, similarity, words_in
+from .nlp import OTHER, KeywordClassifier, similarities, words_in
 from .privacy import mask_address, mask_name, mask_pii, resident_label
 from .reliability.numbering import insert_numbered
 from .replies import Reply
@@ -212,7 +212,8 @@ def _most_similar(session, conditions, text: str, threshold: float):
                            .order_by(Ticket.id.desc()).limit(DUPLICATE_CANDIDATES)).all()
     # Of the tickets on the same thing, the first reported: a neighbour's later copy (filed with
     # 仍然提交) is not the one to follow.
-    alike = [row for row in rows if similarity(text, row.text) >= threshold]
+    scores = similarities(text, [row.text for row in rows])
+    alike = [row for row, score in zip(rows, scores) if score >= threshold]
     return alike[-1] if alike else None
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 
 from flask import Blueprint, Response, current_app, request
-from redis.exceptions import LockError
 from sqlalchemy import exc as sa_exc
 
-from . import kv, outbox, texts
+from . import caching, kv, outbox, texts
 from .context import Context
 from .dispatch import dispatch
 from .errors import BadRequest, Forbidden
 from .inbound import Inbound, to_inbound
 from .ops.logs import user_hash
-from .ops.metrics import metric_kind, record_callback
+from .ops.metrics import CALLBACKS, LATENCY, callback_metric_fields, metric_kind, queue_callback_metric, record_callback
+from .outbox import PARKED
 from .reliability import inbox
 from .reliability.dberrors import is_duplicate, is_outage
 from .reliability.deadline import NO_DEADLINE, Deadline
@@ -35,6 +36,32 @@ LATE = object()        # handled, but past the deadline: the answer went to the 
 # Sets the pending mark and its in-flight entry together, or neither (#17).
 _MARK_PENDING = ("if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then "
                  "redis.call('zadd', KEYS[2], ARGV[3], KEYS[1]) return 1 end return 0")
+# The first of a callback's two round trips (#19): the pending mark and its in-flight entry
+# (as _MARK_PENDING), then the person's lock, then — only once the lock is held — what the
+# message will read: the flow state and the other keys named, and whether replies are parked.
+# Returns {0} for a repeated delivery, {1, 0} when the lock is held elsewhere, else
+# {1, 1, parked, value of KEYS[5], value of KEYS[6], …}.
+_BEGIN = ("if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return {0} end "
+          "redis.call('zadd', KEYS[2], ARGV[3], KEYS[1]) "
+          "if not redis.call('set', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[5]) then return {1, 0} end "
+          "local out = {1, 1, redis.call('sismember', KEYS[4], ARGV[6])} "
+          "for i = 5, #KEYS do out[#out + 1] = redis.call('get', KEYS[i]) or '' end "
+          "return out")
+# The second round trip's last command (#19): the finish mark and the in-flight entry (or the
+# entry moved up for the recovery job), the lock freed if still ours, the callback's metrics.
+# Returns 1 unlocked, 0 the lock had run out, -1 not held.
+_FINISH = ("if ARGV[1] == 'done' then redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) "
+           "redis.call('zrem', KEYS[2], KEYS[1]) "
+           "else redis.call('zadd', KEYS[2], 'XX', ARGV[4], KEYS[1]) end "
+           "local unlocked = -1 "
+           "if ARGV[5] ~= '' then unlocked = 0 if redis.call('get', KEYS[3]) == ARGV[5] then "
+           "redis.call('del', KEYS[3]) unlocked = 1 end end "
+           "if ARGV[6] ~= '' then redis.call('hincrby', KEYS[4], ARGV[6], 1) "
+           "redis.call('hincrby', KEYS[5], ARGV[7], 1) redis.call('hincrbyfloat', KEYS[5], ARGV[8], ARGV[9]) end "
+           "return unlocked")
+# Frees the person's lock if this request still holds it (as redis-py's Lock does).
+_UNLOCK = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+           "return 0")
 
 
 def current_bot():
@@ -67,16 +94,19 @@ def check_fresh(bot, args) -> None:
         raise Forbidden("timestamp outside the replay window")
 
 
-def run(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEADLINE):
+def run(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEADLINE,
+        prefetched: dict | None = None, pipe=None):
     """Dispatches inside one transaction: inbox row, state change and outbox rows commit together.
 
     The inbox row decides whether the callback was handled before: then nothing happens
     again and the stored answer is given (#17). A replay (the recovery job) has no HTTP
     response to ride on, and neither has an answer ready past the deadline: those are queued.
+    `prefetched`: Redis values read with the lock (see _BEGIN); `pipe`: where the Redis writes
+    that follow the commit are queued, to go out with the unlock in one round trip (#19).
     """
     for attempt in (1, 2):
         try:
-            return _run_once(bot, inbound, replay, deadline)
+            return _run_once(bot, inbound, replay, deadline, prefetched if attempt == 1 else None, pipe)
         except sa_exc.SQLAlchemyError as exc:
             if is_outage(exc):
                 cause = type(getattr(exc, "orig", None) or exc).__name__
@@ -98,33 +128,69 @@ def run(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEA
     return None if replay else text(inbound.channel, inbound.user, texts.APOLOGY)
 
 
-def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline):
+def _run_once(bot, inbound: Inbound, replay: bool, deadline: Deadline, prefetched=None, pipe=None):
     now = bot.clock.now()
     late = False
     inbox.count_writes(bot.db.engine)
-    with bot.db.session(lock_wait_s=deadline.left(cap=bot.db.lock_wait_s)) as session:
-        claimed = inbox.claim(session, inbound, now)
-        if isinstance(claimed, inbox.Handled):   # handled before: the same answer, no effect
-            log.info("%s %s from %s was handled before", inbound.channel, inbound.kind, inbound.user)
-            if replay or not claimed.reply:
-                return None
-            return text(inbound.channel, inbound.user, claimed.reply)
-        ctx = Context(bot, session, inbound, now)
-        replies = dispatch(ctx)
-        passive, queued = (None, replies) if replay else split_passive(replies, inbound.channel, inbound.user)
-        if passive is not None and deadline.passed():
-            # The platform hangs up about now: the answer goes out as a message instead.
-            queued, passive, late = [passive, *queued], None, True
-        claimed.reply = passive.body["content"] if passive is not None else None
-        outbox.enqueue(session, queued, now)
-        inbox.relax_if_nothing_else(session)
+    try:
+        with bot.db.session(lock_wait_s=deadline.left(cap=bot.db.lock_wait_s)) as session:
+            claim = inbox.start_claim(session, inbound, now)   # made before the first write, if any
+            if inbound.channel == "wechat":
+                session.info[caching.OWN] = inbound.user
+            ctx = Context(bot, session, inbound, now, prefetched=dict(prefetched or {}))
+            replies = dispatch(ctx)
+            passive, queued = (None, replies) if replay else split_passive(replies, inbound.channel, inbound.user)
+            if passive is not None and deadline.passed():
+                # The platform hangs up about now: the answer goes out as a message instead.
+                queued, passive, late = [passive, *queued], None, True
+            reply = passive.body["content"] if passive is not None else None
+            outbox.enqueue(session, queued, now)
+            session.flush()
+            if claim.wrote(session):
+                claim.store_reply(session, reply)
+                inbox.relax_if_nothing_else(session)
+        handled = None if claim.claimed else claim.claim_alone(bot, reply, deadline.left(cap=bot.db.lock_wait_s))
+    except inbox.HandledBefore as exc:     # raised at the first write: rolled back, nothing happened
+        handled = exc.handled
+    if handled is not None:   # handled before: the same answer, no effect
+        log.info("%s %s from %s was handled before", inbound.channel, inbound.kind, inbound.user)
+        if replay or not handled.reply:
+            return None
+        return text(inbound.channel, inbound.user, handled.reply)
+    if pipe is not None:      # queued; they go out with the finish and the unlock
+        ctx.writes_to(pipe)
+    ctx.after_commit.append(lambda: caching.after(ctx, ctx.redis, claim.claimed))
     for after in ctx.after_commit:
         try:
             after()
         except Exception:  # Redis failing after the commit: the database already holds the truth
             log.warning("a step after the commit failed for %s %s from %s", inbound.channel,
                         inbound.kind, inbound.user, exc_info=True)
+    ctx.writes_to(None)
     return LATE if late else passive
+
+
+def lock_key(inbound: Inbound) -> str:
+    """The per-person lock: one message of a person handled at a time."""
+    return kv.key("lock", inbound.channel, inbound.user)
+
+
+def wait_for_lock(bot, key: str, token: str, seconds: float) -> bool:
+    """Takes the person's lock, polling every 10 ms for up to `seconds`; False if it stayed taken.
+
+    (redis-py's default 100 ms sleep turns any wait into a long tail.)
+    """
+    until = time.monotonic() + seconds
+    while not bot.redis.set(key, token, nx=True, px=LOCK_TIMEOUT_S * 1000):
+        if time.monotonic() >= until:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def unlock(redis_or_pipe, key: str, token: str):
+    """Frees the lock if still ours (a lock that ran out may be someone else's by now)."""
+    return redis_or_pipe.eval(_UNLOCK, 1, key, token)
 
 
 def run_locked(bot, inbound: Inbound, replay: bool = False, deadline: Deadline = NO_DEADLINE):
@@ -132,18 +198,15 @@ def run_locked(bot, inbound: Inbound, replay: bool = False, deadline: Deadline =
 
     The lock wait comes out of the request's deadline.
     """
-    # Poll every 10 ms: redis-py's default 100 ms sleep turns any wait into a long tail.
-    lock = bot.redis.lock(kv.key("lock", inbound.channel, inbound.user), timeout=LOCK_TIMEOUT_S,
-                          blocking_timeout=deadline.left(cap=8), sleep=0.01)
-    if not lock.acquire():
+    key, token = lock_key(inbound), uuid.uuid4().hex
+    if not wait_for_lock(bot, key, token, deadline.left(cap=8)):
         return BUSY
     try:
         return run(bot, inbound, replay, deadline)
     finally:
         try:
-            lock.release()
-        except LockError:
-            log.warning("lock for %s expired while handling", inbound.user)
+            if not unlock(bot.redis, key, token):
+                log.warning("lock for %s expired while handling", inbound.user)
         except Exception:
             log.warning("could not release the lock for %s (it runs out by itself)", inbound.user,
                         exc_info=True)
@@ -184,35 +247,65 @@ def mark_pending(bot, mark: str, record: str, replay_at: float) -> bool:
                                int(bot.cfg["dedupe"]["ttl_s"]), replay_at))
 
 
-def replay_soon(bot, mark: str) -> None:
-    """A callback left for the recovery job: due at its next pass instead of in RECOVER_AFTER_S."""
-    bot.redis.zadd(INFLIGHT, {mark: bot.clock.timestamp() - RECOVER_AFTER_S}, xx=True)
+def repeated(bot, inbound: Inbound, mark: str, deadline: Deadline) -> str | None:
+    """A delivery whose mark was there: the first one's answer, or the database's."""
+    xml = wait_for_first(bot, mark, deadline.left(cap=float(bot.cfg["reliability"]["duplicate_wait_s"])))
+    if xml is not STILL_PENDING:
+        return xml
+    # Redis says pending; the database may know better (Redis restored from a snapshot).
+    handled = inbox.answer_of(bot, inbound)
+    if handled is None:
+        return passive_xml(bot, inbound, texts.RECEIVED)
+    xml = passive_xml(bot, inbound, handled.reply) if handled.reply else ""
+    _finish(bot, mark, xml)
+    return xml or None
 
 
-def handle_once(bot, inbound: Inbound) -> str | None:
+def prefetch_keys(bot, inbound: Inbound) -> list[str]:
+    """The Redis keys every message of this person reads: read with the lock, in the same round trip."""
+    keys = [bot.engine.state_key(inbound)]
+    if inbound.channel == "wechat":
+        keys += [kv.key("offer", inbound.user), caching.key(inbound.user), caching.GEN]   # offer: flows.leave_message
+    return keys
+
+
+def handle_once(bot, inbound: Inbound, metric=None) -> str | None:
     """Handles a callback once however often it is delivered; returns the passive reply XML.
 
     The decrypted callback waits beside its mark until it is handled, so a worker killed
     mid-request or a database outage loses nothing: the recovery job replays it. Every
     wait comes out of one deadline (reliability.deadline_s); past it the answer is
     "received" and the real reply follows through the outbox.
+
+    Redis is asked twice (#19): one script sets the mark, takes the lock and reads the
+    person's keys; one transaction writes what the message changed, the finish mark, the
+    unlock and the metrics (`metric`: channel, kind, outcome, start time).
     """
     opts = bot.cfg["reliability"]
     deadline = Deadline(float(opts["deadline_s"]))
+    ttl = int(bot.cfg["dedupe"]["ttl_s"])
     mark = kv.key("seen", inbound.channel, inbound.user, inbound.dedupe_id)
     record = json.dumps({"channel": inbound.channel, "fields": inbound.fields}, ensure_ascii=False)
-    if not mark_pending(bot, mark, record, bot.clock.timestamp()):
-        xml = wait_for_first(bot, mark, deadline.left(cap=float(opts["duplicate_wait_s"])))
-        if xml is not STILL_PENDING:
-            return xml
-        # Redis says pending; the database may know better (Redis restored from a snapshot).
-        handled = inbox.answer_of(bot, inbound)
-        if handled is None:
-            return passive_xml(bot, inbound, texts.RECEIVED)
-        xml = passive_xml(bot, inbound, handled.reply) if handled.reply else ""
-        _finish(bot, mark, xml)
-        return xml or None
-    passive = run_locked(bot, inbound, deadline=deadline)
+    key, token = lock_key(inbound), uuid.uuid4().hex
+    keys = prefetch_keys(bot, inbound)
+    begun = bot.redis.eval(_BEGIN, 4 + len(keys), mark, INFLIGHT, key, PARKED, *keys,
+                           PENDING + record, ttl, bot.clock.timestamp(), token, LOCK_TIMEOUT_S * 1000,
+                           inbound.user)
+    if not begun[0]:
+        xml = repeated(bot, inbound, mark, deadline)
+        _record(bot.redis, metric)
+        return xml
+    prefetched = None
+    if begun[1]:
+        prefetched = {PARKED: bool(begun[2]), **{k: (v or None) for k, v in zip(keys, begun[3:])}}
+        locked = True
+    else:
+        locked = wait_for_lock(bot, key, token, deadline.left(cap=8))
+    pipe = bot.redis.pipeline(transaction=False)   # what the message writes, then _FINISH: in order
+    if locked:
+        passive = run(bot, inbound, deadline=deadline, prefetched=prefetched, pipe=pipe)
+    else:
+        passive = BUSY
     deferred = passive is BUSY or passive is KEPT
     if deferred or passive is LATE:
         # Not handled in time (the person's lock or the database): the recovery job
@@ -220,14 +313,35 @@ def handle_once(bot, inbound: Inbound) -> str | None:
         xml = passive_xml(bot, inbound, texts.RECEIVED)
     else:
         xml = passive_xml(bot, inbound, passive.body["content"]) if passive else ""
+    metric_args = ["", "", "", 0]
+    if metric is not None:
+        channel, kind, outcome, started = metric
+        metric_args = callback_metric_fields(channel, kind, outcome, time.monotonic() - started)
+    finish = (_FINISH, 5, mark, INFLIGHT, key, CALLBACKS, LATENCY, "replay" if deferred else "done",
+              DONE + ("" if passive is LATE else xml), ttl, bot.clock.timestamp() - RECOVER_AFTER_S,
+              token if locked else "", *metric_args)
     try:
-        if deferred:
-            replay_soon(bot, mark)
+        if len(pipe):
+            pipe.eval(*finish)
+            results = pipe.execute(raise_on_error=False)
+            for result in results:
+                if isinstance(result, Exception):
+                    log.warning("a Redis write after handling %s %s from %s failed: %s", inbound.channel,
+                                inbound.kind, inbound.user, result)
+            unlocked = results[-1]
         else:
-            _finish(bot, mark, "" if passive is LATE else xml)
-    except Exception:  # Redis failing now: the inbox row answers any retry; the mark runs out
+            unlocked = bot.redis.eval(*finish)
+        if unlocked == 0:
+            log.warning("lock for %s expired while handling", inbound.user)
+    except Exception:  # Redis failing now: the inbox row answers any retry; the mark and lock run out
         log.warning("could not update %s in Redis", mark, exc_info=True)
     return xml or None
+
+
+def _record(redis_or_pipe, metric) -> None:
+    if metric is not None:
+        channel, kind, outcome, started = metric
+        queue_callback_metric(redis_or_pipe, channel, kind, outcome, time.monotonic() - started)
 
 
 def recover_inflight(bot, limit: int = 100) -> int:
@@ -275,12 +389,12 @@ def callback(channel: str) -> Response:
         return _plain("forbidden", 403)
     outcome = "handled" if inbound.by_person else "ignored"
     try:
-        xml = handle_once(bot, inbound)
+        xml = handle_once(bot, inbound, (channel, metric_kind(inbound), outcome, started))
     except Exception:  # Redis unreachable and the like: still never a 500 to the platform
         log.exception("pipeline failed for %s %s from %s", channel, inbound.kind, inbound.user)
         xml, outcome = passive_xml(bot, inbound, texts.APOLOGY), "error"
+        record_callback(bot.redis, channel, metric_kind(inbound), outcome, time.monotonic() - started)
     seconds = time.monotonic() - started
-    record_callback(bot.redis, channel, metric_kind(inbound), outcome, seconds)
     log.info("%s %s %s in %.0f ms", channel, metric_kind(inbound), outcome, seconds * 1000,
              extra={"channel": channel, "kind": metric_kind(inbound), "outcome": outcome,
                     "user": user_hash(inbound.user), "duration_ms": round(seconds * 1000, 1)})

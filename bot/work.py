@@ -7,7 +7,7 @@ bot.lifecycle.apply; whoever accepts a ticket owns it, and credit goes to whoeve
 """
 from __future__ import annotations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 
 from . import kv, lifecycle, points, texts
 from .errors import Refused
@@ -482,22 +482,34 @@ def _due(ticket: Ticket):
     return ticket.response_due_at if ticket.first_response_at is None else ticket.reply_due_at
 
 
+QUEUE_SHOWN = 20
+
+
 def queue_text(ctx, member: Member) -> str:
-    """The member's open tickets, nearest due first (overdue at the top)."""
-    rows = ctx.session.scalars(select(Ticket).where(Ticket.assignee_id == member.userid,
-                                                    Ticket.status.in_(OPEN_STATUSES))).all()
-    if not rows:
+    """The member's open tickets, nearest due first (overdue at the top).
+
+    Counted, sorted and cut to the first QUEUE_SHOWN in SQL (#19): a member with a thousand
+    open tickets costs what one with twenty does.
+    """
+    mine = (Ticket.assignee_id == member.userid, Ticket.status.in_(OPEN_STATUSES))
+    total = ctx.session.scalar(select(func.count()).select_from(Ticket).where(*mine)) or 0
+    if not total:
         return texts.W_QUEUE_EMPTY
-    rows.sort(key=lambda t: _due(t) or ctx.now)
-    lines = [texts.W_QUEUE_HEADER.format(n=len(rows))]
-    for t in rows[:20]:
-        due = _due(t)
-        overdue = due is not None and due < ctx.now
+    due = case((Ticket.first_response_at.is_(None), Ticket.response_due_at), else_=Ticket.reply_due_at)
+    rows = ctx.session.execute(
+        select(Ticket.no, Ticket.status, Ticket.priority, Ticket.category, Ticket.text,
+               Ticket.first_response_at, Ticket.response_due_at, Ticket.reply_due_at)
+        .where(*mine).order_by(func.coalesce(due, literal(ctx.now, Ticket.response_due_at.type)), Ticket.id)
+        .limit(QUEUE_SHOWN)).all()
+    lines = [texts.W_QUEUE_HEADER.format(n=total)]
+    for t in rows:
+        due_at = _due(t)
+        overdue = due_at is not None and due_at < ctx.now
         lines.append(texts.W_QUEUE_LINE.format(
             flag="【待补充】" if t.status == "waiting" else "【超期】" if overdue else (
                 "【紧急】" if t.priority == "urgent" else ""),
             no=t.no, status=texts.STATUS_NAMES.get(t.status, t.status), category=t.category,
-            due=f"{when(ctx, due)}前{'响应' if t.first_response_at is None else '答复'}",
+            due=f"{when(ctx, due_at)}前{'响应' if t.first_response_at is None else '答复'}",
             text=mask_pii(t.text, keep_address=True)[:40]))   # their own: they must find it
     return "\n".join(lines)
 

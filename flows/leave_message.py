@@ -61,9 +61,7 @@ def start(turn):
     refusal = _over_daily_limit(turn)
     if refusal:
         return Finish([turn.reply(refusal)])
-    offered = turn.ctx.redis.get(offer_key(resident.openid))
-    if isinstance(offered, bytes):
-        offered = offered.decode("utf-8")
+    offered = turn.ctx.kv_get(offer_key(resident.openid))
     if offered:
         turn.ctx.after_commit.append(lambda: turn.ctx.redis.delete(offer_key(resident.openid)))
         turn.data["text"] = offered

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import texts, work
+from bot import caching, texts, work
 from bot.models import Appointment, Grid, Ticket
 from bot.nlp import is_meaningful, words_in
 from bot.participation import commands as participation
@@ -54,9 +54,12 @@ def read_text(ctx, said: str):
         return [ctx.reply(texts.RESIDENT_MENU)]
     if words.is_greeting(short):
         return [ctx.reply(texts.GREETING_REPLY)]
-    asked = work.waiting_for(ctx.session, ctx.resident())
+    asked = None
+    if caching.facts(ctx).get("waiting") is not False:     # #19: cached while no ticket waits
+        asked = work.waiting_for(ctx.session, ctx.resident())
+        caching.learn(ctx, waiting=asked is not None)
     if asked is None and (words.is_yes(short) or words.is_ack(short)) and not words.is_thanks(short) \
-            and ctx.redis.get(offer_key(ctx.inbound.user)):
+            and ctx.kv_get(offer_key(ctx.inbound.user)):
         # 好的 / 确认 right after "回复“留言”提交": they mean 留言 (#20).
         from flows import leave_message
         return ctx.bot.engine._start(ctx, ctx.bot.engine.flows[leave_message.FLOW.name])
@@ -83,7 +86,7 @@ def offer(ctx, said: str):
     if not is_meaningful(said) or words.is_answer_word(said) or not words.looks_like_words(said):
         return None
     key = offer_key(ctx.inbound.user)
-    pending = ctx.redis.get(key)
+    pending = ctx.kv_get(key)
     if isinstance(pending, bytes):
         pending = pending.decode("utf-8")
     urgent = words_in(said, ctx.cfg["nlp"]["urgent_words"])
