@@ -121,17 +121,25 @@ def ticket_page(no: str):
 @bp.get("/t/<no>/photo/<int:n>")
 def ticket_photo(no: str, n: int):
     """One of the resident's photos, for the same signed link."""
+    def locate(_session, bot, ticket):
+        photos = ticket.photos or []
+        if not 1 <= n <= len(photos) or not photos[n - 1].get("path"):
+            return None
+        root = os.path.realpath(os.path.join(bot.cfg["data_dir"], "media"))
+        path = os.path.realpath(os.path.join(bot.cfg["data_dir"], photos[n - 1]["path"]))
+        return path if path.startswith(root + os.sep) and os.path.exists(path) else None
+    return _send_photo(no, locate)
+
+
+def _send_photo(no: str, locate):
+    """A photo of the ticket a valid link names: 403 for a bad link, 404 when `locate` finds no file."""
     bot = current_app.extensions["bot"]
     with bot.db.session() as session:
         found = _check(session, bot, no)
         if found is None:
             return _forbidden()
-        photos = found[0].photos or []
-        if not 1 <= n <= len(photos) or not photos[n - 1].get("path"):
-            return Response(status=404)
-        root = os.path.realpath(os.path.join(bot.cfg["data_dir"], "media"))
-        path = os.path.realpath(os.path.join(bot.cfg["data_dir"], photos[n - 1]["path"]))
-        if not path.startswith(root + os.sep) or not os.path.exists(path):
+        path = locate(session, bot, found[0])
+        if path is None:
             return Response(status=404)
         return send_file(path, mimetype="image/jpeg", max_age=0)
 
@@ -161,15 +169,9 @@ def resolution_photo_file(bot, ticket, event) -> str | None:
 @bp.get("/t/<no>/done/<int:event_id>")
 def ticket_resolution_photo(no: str, event_id: int):
     """A member's photo of the finished work, for the same signed link."""
-    bot = current_app.extensions["bot"]
-    with bot.db.session() as session:
-        found = _check(session, bot, no)
-        if found is None:
-            return _forbidden()
+    def locate(session, bot, ticket):
         event = session.get(TicketEvent, event_id)
-        if event is None or event.ticket_id != found[0].id or event.kind != "resolution_photo":
-            return Response(status=404)
-        path = resolution_photo_file(bot, found[0], event)
-        if path is None:
-            return Response(status=404)
-        return send_file(path, mimetype="image/jpeg", max_age=0)
+        if event is None or event.ticket_id != ticket.id or event.kind != "resolution_photo":
+            return None
+        return resolution_photo_file(bot, ticket, event)
+    return _send_photo(no, locate)
